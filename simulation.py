@@ -1,0 +1,356 @@
+"""Replay a scenario file on Temporal's time-skipping test server.
+
+The real workflow and activity code run; months pass in seconds. A scenario
+dated in the past is moved forward by whole 28-year cycles (weekdays, leap
+days and the US daylight-saving rule repeat) and its outcome moved back, so it
+gives the outcome of its own dates. The file format is
+../shared/scenarios/FORMAT.md.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
+
+from workflows.missing_youth import (
+    CLOCK_GRACE,
+    EpisodeInput,
+    EpisodeStatus,
+    MissingYouthWorkflow,
+)
+from workflows.payload import MissingReport, validate_report
+from workflows.refusal import Refused, explain
+from workflows.sandbox import workflow_runner
+from workflows.search import SEARCH_ATTRIBUTES, TASK_QUEUE, workflow_id
+from workflows.settings import CountySettings
+from workflows.steps import check_modes
+
+CYCLE_YEARS = 28
+ACTIONS = {
+    "complete_step": "complete_step",
+    "record_attempt": "record_attempt",
+    "record_effort": "record_effort",
+    "located": "confirm_located",
+    "record_debrief": "record_debrief",
+    "close": "close",
+}
+TIME_FIELDS = {
+    "complete_step": "performed_at",
+    "record_attempt": "performed_at",
+    "record_effort": "performed_at",
+    "located": "located_at",
+    "record_debrief": "performed_at",
+}
+ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z))?")
+
+
+class Event(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    at: AwareDatetime
+    action: Literal[
+        "complete_step", "record_attempt", "record_effort", "located",
+        "record_debrief", "close",
+    ]
+
+
+class Scenario(BaseModel):
+    """One episode written down as data (FORMAT.md, "The file")."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str
+    report: dict[str, Any]
+    start_at: AwareDatetime | None = None
+    modes: dict[str, str] = {}
+    events: list[Event] = []
+    until: AwareDatetime
+    expect: dict[str, Any] = {}
+
+
+class ScenarioError(ValueError):
+    """The whole file is refused (exit 2): it cannot be replayed at all."""
+
+
+class Replay(BaseModel):
+    """What a replay produced: the outcome and a readable timeline."""
+
+    title: str
+    outcome: dict[str, Any]
+    timeline: list[tuple[datetime, str]]
+
+
+def load(path: Path) -> tuple[Scenario, MissingReport]:
+    """Read and check a scenario file; refuse it whole when it cannot run.
+
+    Raises:
+        ScenarioError: bad JSON, a refused payload or modes, a time without
+            an offset, events out of order or before start_at, an unknown
+            action.
+    """
+    try:
+        scenario = Scenario.model_validate_json(path.read_bytes())
+    except ValidationError as error:
+        raise ScenarioError(f"{path.name}: {explain(error)}") from None
+    except OSError as error:
+        raise ScenarioError(f"{path.name}: cannot be read ({error.strerror})") from None
+    start_at = scenario.start_at or _received_at(scenario, path)
+    try:
+        report = validate_report(scenario.report, start_at)
+        check_modes(scenario.modes)
+    except ValidationError as error:
+        raise ScenarioError(f"{path.name}: report.{explain(error)}") from None
+    except Refused as error:
+        raise ScenarioError(f"{path.name}: {error}") from None
+    previous = start_at
+    for index, event in enumerate(scenario.events):
+        if event.at < previous:
+            raise ScenarioError(
+                f"{path.name}: events.{index}.at: events must not go backwards "
+                "or come before start_at"
+            )
+        previous = event.at
+    return scenario, report
+
+
+def _received_at(scenario: Scenario, path: Path) -> datetime:
+    try:
+        return datetime.fromisoformat(str(scenario.report["received_at"]))
+    except (KeyError, ValueError):
+        raise ScenarioError(
+            f"{path.name}: report.received_at: required, with a UTC offset"
+        ) from None
+
+
+def cycles_to_future(start: datetime, now: datetime) -> int:
+    """Whole 28-year cycles that move ``start`` to after ``now``."""
+    cycles = 0
+    while start.replace(year=start.year + CYCLE_YEARS * cycles) <= now:
+        cycles += 1
+    return cycles
+
+
+def shift_years(value: Any, years: int) -> Any:
+    """Move every ISO date and time inside ``value`` by ``years``."""
+    if years == 0:
+        return value
+    if isinstance(value, dict):
+        return {key: shift_years(item, years) for key, item in value.items()}
+    if isinstance(value, list):
+        return [shift_years(item, years) for item in value]
+    if isinstance(value, str) and ISO_TIME.fullmatch(value):
+        if "T" in value:
+            moved = datetime.fromisoformat(value)
+            return moved.replace(year=moved.year + years).isoformat()
+        day = date.fromisoformat(value)
+        return day.replace(year=day.year + years).isoformat()
+    if isinstance(value, datetime):
+        return value.replace(year=value.year + years)
+    return value
+
+
+async def replay(
+    path: Path, test_server: Path, activities_for: Any
+) -> Replay:
+    """Run one scenario file on a fresh time-skipping server.
+
+    Args:
+        path: the scenario file.
+        test_server: the ``temporal-test-server`` binary.
+        activities_for: called with the case-record path, returns the
+            activities to run (the product's own, by configuration).
+    """
+    scenario, _ = load(path)
+    start_at = scenario.start_at or datetime.fromisoformat(scenario.report["received_at"])
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(test_server),
+        data_converter=pydantic_data_converter,
+    )
+    async with env:
+        years = CYCLE_YEARS * cycles_to_future(start_at, await env.get_current_time())
+        moved = Scenario.model_validate(shift_years(scenario.model_dump(mode="json"), years))
+        with tempfile.TemporaryDirectory() as folder:
+            outcome, timeline = await _run(
+                env, moved, activities_for(Path(folder) / "case-record.sqlite3")
+            )
+    return Replay(
+        title=scenario.title,
+        outcome=shift_years(outcome, -years),
+        timeline=[(shift_years(at, -years), line) for at, line in timeline],
+    )
+
+
+async def register_search_attributes(client: Client) -> None:
+    """The test server knows no custom search attribute until told."""
+    await client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=client.namespace,
+            search_attributes={
+                key.name: IndexedValueType.ValueType(key.indexed_value_type)
+                for key in SEARCH_ATTRIBUTES
+            },
+        )
+    )
+
+
+async def _run(
+    env: WorkflowEnvironment, scenario: Scenario, activities: list[Any]
+) -> tuple[dict[str, Any], list[str]]:
+    from temporalio.worker import Worker
+
+    client = env.client
+    await register_search_attributes(client)
+    start_at = scenario.start_at or datetime.fromisoformat(scenario.report["received_at"])
+    await _sleep_until(env, start_at)
+    report = validate_report(scenario.report, start_at)
+    settings = CountySettings(modes=scenario.modes)  # type: ignore[arg-type]
+    timeline = [(start_at, f"start  episode {report.case_id}")]
+    rejected: list[int] = []
+    async with Worker(
+        client, task_queue=TASK_QUEUE, workflows=[MissingYouthWorkflow],
+        activities=activities, workflow_runner=workflow_runner(),
+    ):
+        handle = await client.start_workflow(
+            MissingYouthWorkflow.run,
+            EpisodeInput(report=report, settings=settings),
+            id=workflow_id(report.case_id),
+            task_queue=TASK_QUEUE,
+        )
+        for index, event in enumerate(scenario.events):
+            await _sleep_until(env, event.at)
+            fields = _fields(event)
+            try:
+                result = await handle.execute_update(ACTIONS[event.action], fields)
+                timeline.append((event.at, f"{event.action}  -> {result}"))
+            except WorkflowUpdateFailedError as error:
+                rejected.append(index)
+                message = getattr(error.cause, "message", str(error.cause))
+                timeline.append((event.at, f"{event.action}  REFUSED: {message}"))
+            except RPCError:
+                rejected.append(index)
+                timeline.append((event.at, f"{event.action}  REFUSED: episode: has ended"))
+        await _sleep_until(env, scenario.until + 2 * CLOCK_GRACE)
+        status = await handle.query(MissingYouthWorkflow.status)
+    timeline += _clock_lines(status)
+    return outcome_of(status, rejected), sorted(timeline, key=lambda entry: entry[0])
+
+
+def _fields(event: Event) -> dict[str, Any]:
+    """The Update's input: the event less its time, which becomes the
+    default time the action was performed (FORMAT.md, "Events")."""
+    fields = event.model_dump(mode="json", exclude={"at", "action"})
+    time_field = TIME_FIELDS.get(event.action)
+    if time_field is not None and fields.get(time_field) is None:
+        fields[time_field] = event.at.isoformat()
+    return fields
+
+
+async def _sleep_until(env: WorkflowEnvironment, at: datetime) -> None:
+    gap = at - await env.get_current_time()
+    if gap > timedelta(0):
+        await env.sleep(gap)
+
+
+def outcome_of(status: EpisodeStatus, rejected: list[int]) -> dict[str, Any]:
+    """The outcome of FORMAT.md, "The outcome", from an episode's status."""
+    record = status.record
+    zone = record.settings.zone
+    steps: dict[str, Any] = {}
+    for name, step in record.steps.items():
+        view: dict[str, Any] = {"state": step.state.value, "due": step.due.astimezone(zone).isoformat()}
+        if step.done_at is not None:
+            view["done_at"] = step.done_at.astimezone(zone).isoformat()
+        if step.items is not None:
+            view["items"] = {key: item.state.value for key, item in step.items.items()}
+        steps[name.value] = view
+    return {
+        "phase": status.phase,
+        "steps": steps,
+        "escalated_steps": status.escalated_steps,
+        "locate_periods": [
+            {"ends": period.ends.astimezone(zone).isoformat(), "compliant": period.compliant}
+            for period in record.periods
+            if period.judged
+        ],
+        "annual_categories": status.annual_categories,
+        "rejected_events": rejected,
+    }
+
+
+def _clock_lines(status: EpisodeStatus) -> list[tuple[datetime, str]]:
+    """The clocks' part of the timeline: steps opened, done, escalated."""
+    record = status.record
+    lines = [
+        (e.at, f"escalated  {e.step.value}" + (f" period {e.period}" if e.period else ""))
+        for e in record.escalations
+    ]
+    for name, step in record.steps.items():
+        lines.append((step.opened_at, f"opened  {name.value}  due {step.due.isoformat()}"))
+        if step.done_at is not None:
+            lines.append((step.done_at, f"{step.state.value}  {name.value}"))
+    lines += [
+        (p.ends, f"judged  locate_effort period {p.number}: "
+         + ("compliant" if p.compliant else "NOT compliant"))
+        for p in record.periods if p.judged
+    ]
+    if record.ended_at is not None:
+        lines.append((record.ended_at, "episode ended"))
+    return lines
+
+
+def differences(expect: dict[str, Any], outcome: dict[str, Any]) -> list[str]:
+    """Each way the outcome differs from ``expect`` (FORMAT.md rules)."""
+    found: list[str] = []
+    for key, wanted in expect.items():
+        if key == "absent_steps":
+            opened = [s for s in wanted if s in outcome["steps"]]
+            found += [f"steps.{s}: opened, expected absent" for s in opened]
+        elif key in ("escalated_steps", "annual_categories", "rejected_events"):
+            if set(wanted) != set(outcome.get(key, [])):
+                found.append(f"{key}: expected {sorted(wanted)}, got {sorted(outcome.get(key, []))}")
+        else:
+            found += _compare(key, wanted, outcome.get(key))
+    return found
+
+
+def _compare(path: str, wanted: Any, got: Any) -> list[str]:
+    if isinstance(wanted, dict):
+        if not isinstance(got, dict):
+            return [f"{path}: expected {json.dumps(wanted)}, got {json.dumps(got)}"]
+        return [
+            difference
+            for key, value in wanted.items()
+            for difference in _compare(f"{path}.{key}", value, got.get(key))
+        ]
+    if isinstance(wanted, list):
+        if not isinstance(got, list) or len(wanted) != len(got):
+            return [f"{path}: expected {json.dumps(wanted)}, got {json.dumps(got)}"]
+        return [
+            difference
+            for index, (a, b) in enumerate(zip(wanted, got, strict=True))
+            for difference in _compare(f"{path}[{index}]", a, b)
+        ]
+    if _same(wanted, got):
+        return []
+    return [f"{path}: expected {json.dumps(wanted)}, got {json.dumps(got)}"]
+
+
+def _same(wanted: Any, got: Any) -> bool:
+    if isinstance(wanted, str) and isinstance(got, str) and ISO_TIME.fullmatch(wanted):
+        try:
+            return datetime.fromisoformat(wanted) == datetime.fromisoformat(got)
+        except ValueError:
+            return False
+    return bool(wanted == got)

@@ -1,0 +1,28 @@
+"""The workflow sandbox, with the time-zone database let through.
+
+The default sandbox wraps ``zoneinfo.ZoneInfo`` in a proxy that datetime does
+not accept as a tzinfo. The members it guards (``clear_cache``, ``from_file``,
+``reset_tzpath``) are never used here, and zone rules are deterministic data,
+so the county's calendar clocks may use the real class.
+"""
+
+import dataclasses
+
+from temporalio.worker.workflow_sandbox import (
+    SandboxedWorkflowRunner,
+    SandboxRestrictions,
+)
+
+RESTRICTIONS = dataclasses.replace(
+    SandboxRestrictions.default,
+    invalid_module_members=(
+        SandboxRestrictions.invalid_module_members_default.with_child_unrestricted(
+            "zoneinfo"
+        )
+    ),
+)
+
+
+def workflow_runner() -> SandboxedWorkflowRunner:
+    """The runner every worker, replayer and simulator uses."""
+    return SandboxedWorkflowRunner(restrictions=RESTRICTIONS)
