@@ -23,6 +23,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
 from workflows.missing_youth import (
     CLOCK_GRACE,
@@ -90,6 +91,8 @@ class Replay(BaseModel):
     title: str
     outcome: dict[str, Any]
     timeline: list[tuple[datetime, str]]
+    # In the scenario's own shifted dates: for tests that look deeper.
+    status: EpisodeStatus
 
 
 def load(path: Path) -> tuple[Scenario, MissingReport]:
@@ -182,13 +185,14 @@ async def replay(
         years = CYCLE_YEARS * cycles_to_future(start_at, await env.get_current_time())
         moved = Scenario.model_validate(shift_years(scenario.model_dump(mode="json"), years))
         with tempfile.TemporaryDirectory() as folder:
-            outcome, timeline = await _run(
+            outcome, timeline, status = await _run(
                 env, moved, activities_for(Path(folder) / "case-record.sqlite3")
             )
     return Replay(
         title=scenario.title,
         outcome=shift_years(outcome, -years),
         timeline=[(shift_years(at, -years), line) for at, line in timeline],
+        status=status,
     )
 
 
@@ -207,9 +211,7 @@ async def register_search_attributes(client: Client) -> None:
 
 async def _run(
     env: WorkflowEnvironment, scenario: Scenario, activities: list[Any]
-) -> tuple[dict[str, Any], list[str]]:
-    from temporalio.worker import Worker
-
+) -> tuple[dict[str, Any], list[tuple[datetime, str]], EpisodeStatus]:
     client = env.client
     await register_search_attributes(client)
     start_at = scenario.start_at or datetime.fromisoformat(scenario.report["received_at"])
@@ -244,7 +246,8 @@ async def _run(
         await _sleep_until(env, scenario.until + 2 * CLOCK_GRACE)
         status = await handle.query(MissingYouthWorkflow.status)
     timeline += _clock_lines(status)
-    return outcome_of(status, rejected), sorted(timeline, key=lambda entry: entry[0])
+    timeline.sort(key=lambda entry: entry[0])
+    return outcome_of(status, rejected), timeline, status
 
 
 def _fields(event: Event) -> dict[str, Any]:

@@ -9,7 +9,7 @@ twice (fall back) takes the first.
 from __future__ import annotations
 
 import calendar
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from workflows.settings import CountySettings
@@ -22,10 +22,13 @@ def on_wall_clock(wall: datetime, zone: ZoneInfo) -> datetime:
     ``fold=0`` picks the first of a repeated hour; for a time in the
     spring-forward gap it applies the offset before the change, which lands
     the gap's length later (02:30 becomes 03:30). A round trip through UTC
-    makes both exact.
+    makes both exact. The result carries a fixed offset: Python never finds
+    a zone-aware time in a repeated hour equal to any time in another zone.
     """
-    pinned = wall.replace(tzinfo=zone, fold=0)
-    return pinned.astimezone(UTC).astimezone(zone)
+    pinned = wall.replace(tzinfo=zone, fold=0).astimezone(UTC).astimezone(zone)
+    offset = pinned.utcoffset()
+    assert offset is not None
+    return pinned.astimezone(timezone(offset))
 
 
 def add_calendar_days(start: datetime, days: int, zone: ZoneInfo) -> datetime:

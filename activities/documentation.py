@@ -1,0 +1,45 @@
+"""The default adapter of the missing documentation (§4.A/B, §5.B).
+
+The documentation records the reporting timeframe and the primary factors
+known at the start. It belongs in CWS/CMS for a youth in foster care and in
+the CSEC chrono of the case record otherwise; both land in the chrono as a
+``missing_documentation`` entry that says which.
+"""
+
+from __future__ import annotations
+
+from activities import bodies
+from activities.outbox import Outbox
+from workflows.effects import ChronoEntry, Receipt, StepRequest
+from workflows.steps import StepName
+
+CWS_CMS = "CWS/CMS"
+CSEC_CHRONO = "CSEC chrono"
+
+
+class RecordedDocumentation(Outbox):
+    """Missing documentation written to the case record's chrono."""
+
+    integration = "case_record"
+
+    def document_missing(self, request: StepRequest) -> Receipt:
+        """Write the documentation to the chrono and record the submission."""
+        report = self.report(request)
+        system = CWS_CMS if report.in_foster_care else CSEC_CHRONO
+        body = bodies.missing_documentation(report, system, request.due)
+        # Limitation: CWS/CMS is the State's system and is not reached from
+        # here; the entry says it belongs there, and the officer copies it.
+        self.record.record_chrono(
+            ChronoEntry(
+                case_id=request.case_id,
+                episode_id=request.episode_id,
+                at=self.clock(),
+                event=StepName.MISSING_DOCUMENTATION.value,
+                step=StepName.MISSING_DOCUMENTATION,
+                detail=body,
+                # Its own key: the workflow's chrono entry for this step's
+                # state may be built from the same request key.
+                idempotency_key=f"{request.idempotency_key}/documentation",
+            )
+        )
+        return self.submit(request, "DOC", body)

