@@ -27,6 +27,7 @@ from activities.schema import (
     stored_time,
 )
 from workflows.effects import (
+    EPISODE_ENDED,
     FINAL_STATES,
     ChronoEntry,
     EpisodeOpened,
@@ -35,9 +36,6 @@ from workflows.effects import (
 )
 from workflows.payload import MissingReport
 from workflows.refusal import explain
-
-# The chrono event that ends an episode; its detail is the final state.
-EPISODE_ENDED = "episode_ended"
 
 # Two threads creating one file would race on its schema_version row.
 _CREATING = threading.Lock()

@@ -8,7 +8,6 @@ item, never from the attempt, so that a retried activity changes nothing.
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -100,7 +99,7 @@ class ChronoEntry(Contract):
 
     case_id: str
     episode_id: str
-    at: datetime
+    at: AwareDatetime
     event: str
     step: StepName | None = None
     item: str | None = None
@@ -109,4 +108,8 @@ class ChronoEntry(Contract):
     idempotency_key: str
 
 
-FINAL_STATES = frozenset({"done", "done_late", "not_required", "missed", "not_applicable"})
+FINAL_STATES = frozenset(
+    {"done", "done_late", "not_required", "missed", "not_applicable"}
+)
+# The chrono event that tells the case record the episode has ended.
+EPISODE_ENDED = "episode_ended"

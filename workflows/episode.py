@@ -23,6 +23,7 @@ from workflows.actions import (
 )
 from workflows.categories import annual_categories
 from workflows.effects import (
+    EPISODE_ENDED,
     ChronoEntry,
     Notice,
     NoticeKind,
@@ -688,7 +689,7 @@ class Episode:
         if any(step.is_open for step in self.record.steps.values()):
             return
         self.record.ended_at = now
-        self._chrono(now, "episode_ended", detail={"categories": self.categories()})
+        self._chrono(now, EPISODE_ENDED, detail={"categories": self.categories()})
 
     def _request(self, step: StepRecord, item: str | None) -> StepRequest:
         return StepRequest(

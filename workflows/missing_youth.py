@@ -112,7 +112,7 @@ class MissingYouthWorkflow:
         if input.record is not None:
             self.episode = Episode(input.record)
         else:
-            self.episode = Episode.open(input.report, input.settings, workflow.now())
+            self.episode = Episode.open(input.report, input.settings, self._now())
         self._changed = True
         self._running = 0
         self._published: tuple[Any, ...] | None = None
@@ -230,8 +230,9 @@ class MissingYouthWorkflow:
     # -- mechanics -------------------------------------------------------
 
     def _now(self) -> datetime:
-        # Officers act to the second; dropping the fraction keeps an action
-        # sent at 14:10 from reading as 14:10:00.002 in the record.
+        # People and adapters act to the second; dropping the fraction keeps
+        # an action sent at 14:10 from reading as 14:10:00.002 in the record.
+        # Clocks use the exact time, so a wake-up always passes its instant.
         return workflow.now().replace(microsecond=0)
 
     def _parse(self, model: type[ActionT], action: Any) -> ActionT:
@@ -290,7 +291,7 @@ class MissingYouthWorkflow:
             if isinstance(effect, PerformStep):
                 receipt = await self._activity(PERFORM_STEP, effect.request, Receipt)
                 self.episode.complete_automatically(
-                    effect.request, receipt, workflow.now()
+                    effect.request, receipt, self._now()
                 )
             elif isinstance(effect, OpenOfficerTask):
                 await self._activity(OPEN_OFFICER_TASK, effect.request)

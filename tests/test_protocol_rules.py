@@ -1,0 +1,114 @@
+"""Rules that a scenario's outcome alone cannot show: counts, messages,
+and what a refused action leaves behind."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from activities import AdapterConfig, SqliteCaseRecord, build_activities
+from simulation import Replay, replay
+from worker import bin_path
+
+SCENARIOS = Path(__file__).parent / "scenarios"
+
+
+async def run(
+    scenario: dict[str, Any], folder: Path, name: str = "scenario"
+) -> tuple[Replay, SqliteCaseRecord]:
+    path = folder / f"{name}.json"
+    path.write_text(json.dumps(scenario))
+    record_path = folder / f"{name}.sqlite3"
+    result = await replay(
+        path,
+        bin_path("temporal-test-server"),
+        lambda _: build_activities(AdapterConfig(case_record_path=record_path)),
+    )
+    return result, SqliteCaseRecord(record_path)
+
+
+def scenario(name: str) -> dict[str, Any]:
+    return json.loads((SCENARIOS / f"{name}.json").read_text())
+
+
+async def test_refused_actions_change_nothing(tmp_path: Path) -> None:
+    bad = scenario("refused-actions")
+    refused = set(bad["expect"]["rejected_events"])
+    good = dict(bad, events=[e for i, e in enumerate(bad["events"]) if i not in refused])
+
+    with_refusals, _ = await run(bad, tmp_path, "bad")
+    without, _ = await run(good, tmp_path, "good")
+
+    assert sorted(with_refusals.outcome["rejected_events"]) == sorted(refused)
+    assert with_refusals.outcome | {"rejected_events": []} == without.outcome
+    kept = with_refusals.status.record.model_dump(exclude={"outbox", "sequence"})
+    assert kept == without.status.record.model_dump(exclude={"outbox", "sequence"})
+
+
+async def test_refusal_names_the_field_and_rule_without_personal_values(
+    tmp_path: Path,
+) -> None:
+    result, _ = await run(scenario("refused-actions"), tmp_path)
+
+    refusals = [line for _, line in result.timeline if "REFUSED" in line]
+    assert len(refusals) == len(result.outcome["rejected_events"])
+    for line in refusals:
+        field, _, rule = line.split("REFUSED: ", 1)[1].partition(": ")
+        assert field and rule, line
+        for personal in ("library", "Deputy", "Counsel One", "Advocate Two"):
+            assert personal not in line
+    assert any("step: debrief is done only by its own action" in r for r in refusals)
+    assert any("item: p2 is marked do not notify" in r for r in refusals)
+    assert any("located: the youth was already located" in r for r in refusals)
+
+
+async def test_overdue_steps_escalate_once_each_to_the_supervisor(
+    tmp_path: Path,
+) -> None:
+    # Nothing is done for five days: each open 24-hour report is escalated
+    # once at due, however many clocks fire afterwards.
+    quiet = dict(
+        scenario("fall-back-report-on-time"),
+        events=[],
+        until="2027-11-12T00:00:00-08:00",
+    )
+
+    result, record = await run(quiet, tmp_path)
+
+    escalated = Counter(
+        (row["step"], row["period"])
+        for row in record.notices(result.status.episode_id)
+        if row["kind"] == "escalation"
+    )
+    expected_steps = {
+        "law_enforcement_report", "warrant_request", "party_notifications",
+        "ncmec_report",
+    }
+    assert {step for step, _ in escalated} == expected_steps
+    assert set(escalated.values()) == {1}
+    assert len(result.status.record.escalations) == 4
+
+
+async def test_reminder_goes_to_the_officer_six_hours_before_due(
+    tmp_path: Path,
+) -> None:
+    quiet = dict(
+        scenario("fall-back-report-on-time"),
+        events=[],
+        until="2027-11-07T20:00:00-08:00",
+    )
+
+    result, record = await run(quiet, tmp_path)
+
+    reminders = [
+        row for row in record.notices(result.status.episode_id)
+        if row["kind"] == "reminder"
+    ]
+    assert {row["step"] for row in reminders} == {
+        "law_enforcement_report", "warrant_request", "party_notifications",
+        "ncmec_report",
+    }
+    assert {row["recipient"] for row in reminders} == {"officer"}
+    assert result.outcome["escalated_steps"] == []
