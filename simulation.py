@@ -25,12 +25,9 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from workflows.missing_youth import (
-    CLOCK_GRACE,
-    EpisodeInput,
-    EpisodeStatus,
-    MissingYouthWorkflow,
-)
+from workflows.abuse_report import AbuseReportWorkflow
+from workflows.missing_youth import EpisodeInput, EpisodeStatus, MissingYouthWorkflow
+from workflows.runtime import CLOCK_GRACE
 from workflows.payload import MissingReport, validate_report
 from workflows.refusal import Refused, explain
 from workflows.sandbox import workflow_runner
@@ -221,7 +218,7 @@ async def _run(
     timeline = [(start_at, f"start  episode {report.case_id}")]
     rejected: list[int] = []
     async with Worker(
-        client, task_queue=TASK_QUEUE, workflows=[MissingYouthWorkflow],
+        client, task_queue=TASK_QUEUE, workflows=[MissingYouthWorkflow, AbuseReportWorkflow],
         activities=activities, workflow_runner=workflow_runner(),
     ):
         handle = await client.start_workflow(

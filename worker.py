@@ -27,6 +27,7 @@ from temporalio.worker import Worker
 
 from activities import AdapterConfig, build_activities
 from logs import configure_logging
+from workflows.abuse_report import AbuseReportWorkflow
 from workflows.missing_youth import MissingYouthWorkflow
 from workflows.sandbox import workflow_runner
 from workflows.search import SEARCH_ATTRIBUTES, TASK_QUEUE
@@ -128,7 +129,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[MissingYouthWorkflow],
+        workflows=[MissingYouthWorkflow, AbuseReportWorkflow],
         activities=activities,
         activity_executor=activity_executor,
         workflow_runner=workflow_runner(),

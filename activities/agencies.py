@@ -24,7 +24,7 @@ class RecordedLawEnforcement(Outbox):
 
     def report_missing(self, request: StepRequest) -> Receipt:
         """Record the missing-person report; the reference is its number."""
-        body = bodies.law_enforcement_report(self.report(request))
+        body = bodies.law_enforcement_report(self.missing_report(request))
         return self.submit(request, "LE", body)
 
     def confirm_ncic_entry(self, request: StepRequest) -> Receipt:
@@ -47,7 +47,7 @@ class RecordedLawEnforcement(Outbox):
         reference = self.reference_of(
             request.episode_id, StepName.LAW_ENFORCEMENT_REPORT
         )
-        body = bodies.closing_notice(self.report(request), reference)
+        body = bodies.closing_notice(self.missing_report(request), reference)
         return self.submit(request, "LE-RETURN", body)
 
 
@@ -58,13 +58,13 @@ class RecordedCourt(Outbox):
 
     def request_warrant(self, request: StepRequest) -> Receipt:
         """Record the warrant request; the reference stands for its number."""
-        body = bodies.warrant_request(self.report(request))
+        body = bodies.warrant_request(self.missing_report(request))
         return self.submit(request, "WARRANT", body)
 
     def recall_warrant(self, request: StepRequest) -> Receipt:
         """Record the request that the warrant be recalled."""
         reference = self.reference_of(request.episode_id, StepName.WARRANT_REQUEST)
-        body = bodies.closing_notice(self.report(request), reference)
+        body = bodies.closing_notice(self.missing_report(request), reference)
         return self.submit(request, "RECALL", body)
 
 
@@ -77,7 +77,7 @@ class RecordedNcmec(Outbox):
         """Record the NCMEC report; the reference stands for its case number."""
         # Limitation: at the start this runs beside the LE report, so the
         # police numbers are often not known yet, and no step sends them on.
-        report = self.report(request)
+        report = self.missing_report(request)
         references = {
             step.value: self.reference_of(request.episode_id, step)
             for step in (
@@ -91,7 +91,7 @@ class RecordedNcmec(Outbox):
     def report_recovery(self, request: StepRequest) -> Receipt:
         """Record that NCMEC was told the youth was recovered."""
         reference = self.reference_of(request.episode_id, StepName.NCMEC_REPORT)
-        body = bodies.closing_notice(self.report(request), reference)
+        body = bodies.closing_notice(self.missing_report(request), reference)
         return self.submit(request, "NCMEC-RECOVERY", body)
 
     def _earlier(self, request: StepRequest) -> list[bodies.Body]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from workflows.payload import CsecStatus, MissingReport, Party
+from workflows.payload import CsecStatus, Disclosure, MissingReport, Party
 
 Body = dict[str, Any]
 
@@ -34,7 +34,7 @@ NCMEC_NOT_IN_PAYLOAD = (
 )
 
 
-def youth(report: MissingReport) -> Body:
+def youth(report: MissingReport | Disclosure) -> Body:
     """Who is missing, as every agency identifies a youth."""
     return {
         "id": report.youth.id,
@@ -60,7 +60,7 @@ def risk(report: MissingReport) -> Body:
     }
 
 
-def worker(report: MissingReport) -> Body:
+def worker(report: MissingReport | Disclosure) -> Body:
     """The probation officer an agency should call back."""
     return {
         "agency": "probation",
@@ -135,16 +135,20 @@ def warrant_request(report: MissingReport) -> Body:
     }
 
 
-def abuse_report(report: MissingReport, written: bool) -> Body:
+def abuse_report(report: MissingReport | Disclosure, written: bool) -> Body:
     """A child abuse report of known or suspected exploitation (PC 11166)."""
-    return {
+    body: Body = {
         "case_id": report.case_id,
         "report": "written" if written else "immediate",
         "youth": youth(report),
-        "risk": risk(report),
-        "circumstances": list(report.primary_factors),
         "reporting_officer": worker(report),
     }
+    if isinstance(report, Disclosure):
+        body["context"] = report.context
+    else:
+        body["risk"] = risk(report)
+        body["circumstances"] = list(report.primary_factors)
+    return body
 
 
 def closing_notice(report: MissingReport, reference: str | None) -> Body:

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from activities import schema
 from activities.errors import CaseRecordError, UnknownEpisode
@@ -34,8 +34,13 @@ from workflows.effects import (
     Notice,
     StepRequest,
 )
-from workflows.payload import MissingReport
+from workflows.payload import Disclosure, MissingReport
 from workflows.refusal import explain
+
+# What opened a record: a missing episode's payload or a disclosure.
+REPORT: TypeAdapter[MissingReport | Disclosure] = TypeAdapter(
+    MissingReport | Disclosure
+)
 
 # Two threads creating one file would race on its schema_version row.
 _CREATING = threading.Lock()
@@ -86,8 +91,8 @@ class SqliteCaseRecord:
                 },
             )
 
-    def report(self, episode_id: str) -> MissingReport:
-        """The payload that opened an episode.
+    def report(self, episode_id: str) -> MissingReport | Disclosure:
+        """The payload that opened an episode (or a disclosure).
 
         Raises:
             UnknownEpisode: No episode has that id.
@@ -101,7 +106,7 @@ class SqliteCaseRecord:
         if row is None:
             raise UnknownEpisode(episode_id)
         try:
-            return MissingReport.model_validate_json(row["report_json"])
+            return REPORT.validate_json(row["report_json"])
         except ValidationError as error:
             # explain() leaves the values out: they are the youth's data.
             raise CaseRecordError(

@@ -24,7 +24,7 @@ class RecordedDocumentation(Outbox):
 
     def document_missing(self, request: StepRequest) -> Receipt:
         """Write the documentation to the chrono and record the submission."""
-        report = self.report(request)
+        report = self.missing_report(request)
         system = CWS_CMS if report.in_foster_care else CSEC_CHRONO
         body = bodies.missing_documentation(report, system, request.due)
         # Limitation: CWS/CMS is the State's system and is not reached from

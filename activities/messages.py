@@ -62,7 +62,7 @@ class RecordedNotifications(Outbox):
         return self._notify(request, returned=True)
 
     def _notify(self, request: StepRequest, returned: bool) -> Receipt:
-        report = self.report(request)
+        report = self.missing_report(request)
         party = _party(report, request)
         method, address = _channel(party, request.step)
         body = bodies.party_message(report, party, returned)

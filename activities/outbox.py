@@ -17,8 +17,9 @@ import structlog
 
 from activities.case_record import SqliteCaseRecord
 from activities.clock import now
+from activities.errors import CaseRecordError
 from workflows.effects import Method, Receipt, StepRequest
-from workflows.payload import MissingReport
+from workflows.payload import Disclosure, MissingReport
 from workflows.steps import StepName
 
 log = structlog.get_logger()
@@ -49,9 +50,24 @@ class Outbox:
         self.record = record
         self.clock = clock
 
-    def report(self, request: StepRequest) -> MissingReport:
-        """The payload of the request's episode, from the case record."""
+    def report(self, request: StepRequest) -> MissingReport | Disclosure:
+        """The payload of the request's episode or disclosure."""
         return self.record.report(request.episode_id)
+
+    def missing_report(self, request: StepRequest) -> MissingReport:
+        """The payload of the request's missing episode.
+
+        Raises:
+            CaseRecordError: the request belongs to a disclosure, which has
+                no missing report.
+        """
+        report = self.report(request)
+        if not isinstance(report, MissingReport):
+            raise CaseRecordError(
+                f"{request.episode_id}: {request.step} belongs to a missing "
+                "episode, not a disclosure"
+            )
+        return report
 
     def submit(
         self,

@@ -112,3 +112,38 @@ async def test_reminder_goes_to_the_officer_six_hours_before_due(
     }
     assert {row["recipient"] for row in reminders} == {"officer"}
     assert result.outcome["escalated_steps"] == []
+
+
+async def test_finding_after_the_episodes_abuse_report_starts_a_report_of_its_own(
+    tmp_path: Path,
+) -> None:
+    # Suspected at the start, so the episode's one abuse report is made then;
+    # the debrief's finding needs a second report, outside the episode.
+    base = scenario("abuse-report-at-start")
+    base["modes"] = {
+        "law_enforcement_report": "automatic", "warrant_request": "automatic",
+        "party_notifications": "automatic", "ncmec_report": "automatic",
+        "ncic_entry_confirmed": "automatic", "return_notifications": "automatic",
+        "abuse_report": "automatic",
+    }
+    base["events"] = [
+        {"at": "2027-06-12T10:00:00-07:00", "action": "located",
+         "place": "motel", "found_by": "Deputy"},
+        {"at": "2027-06-12T15:00:00-07:00", "action": "record_debrief",
+         "exploited_while_absent": "yes", "immediate_risk": True,
+         "services": ["medical"], "cft_applies": False, "primary_factors": []},
+    ]
+    base["until"] = "2027-06-13T12:00:00-07:00"
+
+    result, record = await run(base, tmp_path)
+
+    episode_report = result.status.record.steps["abuse_report"]
+    assert episode_report.trigger == result.status.record.received_at
+    disclosure_id = "abuse-report-T-10-20270612T220000Z"
+    assert record.episode(disclosure_id) is not None
+    done = [
+        (row["item"], row["state"])
+        for row in record.chrono(disclosure_id)
+        if row["event"] == "step_done"
+    ]
+    assert sorted(done) == [("district_attorney", "done"), ("law_enforcement", "done")]

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from workflows.payload import MissingReport
+from workflows.payload import Disclosure, MissingReport
 from workflows.settings import CountySettings
 from workflows.steps import StepName
 
@@ -40,7 +40,8 @@ class EpisodeOpened(Contract):
     """Input of ``open_case_record``: the payload goes to the case record."""
 
     episode_id: str
-    report: MissingReport
+    # A missing episode's payload, or a disclosure outside any episode.
+    report: MissingReport | Disclosure
     settings: CountySettings
     started_at: AwareDatetime
     idempotency_key: str

@@ -158,18 +158,22 @@ class Party(Strict):
         return self
 
 
+# A case id names a workflow, so it is short and plain.
+CaseId = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        min_length=1,
+        max_length=40,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+    ),
+]
+
+
 class MissingReport(Strict):
     """What the case system sends when a youth goes missing."""
 
-    case_id: Annotated[
-        str,
-        StringConstraints(
-            strip_whitespace=True,
-            min_length=1,
-            max_length=40,
-            pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
-        ),
-    ]
+    case_id: CaseId
     received_at: PastTime
     youth: Youth
     in_foster_care: bool
@@ -211,6 +215,22 @@ class MissingReport(Strict):
             self.dual_status is not None
             and self.dual_status.lead_agency == "child_welfare"
         )
+
+
+class Disclosure(Strict):
+    """Known or suspected exploitation learned outside any missing episode.
+
+    At intake, in a home visit, or at a debrief after the episode's own
+    abuse report was final (§4.C): reported to LE and the DA, both.
+    """
+
+    case_id: CaseId
+    received_at: PastTime
+    youth: Youth
+    law_enforcement_agency: Agency
+    officer: StaffMember
+    supervisor: StaffMember
+    context: Literal["intake", "home_visit", "debrief", "other"] = "other"
 
 
 def age_on(birth: date, day: date) -> int:

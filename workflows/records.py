@@ -14,7 +14,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from workflows.actions import CloseReason, EffortKind, Service
 from workflows.effects import ChronoEntry, Method, Notice, Receipt, StepRequest
-from workflows.payload import MissingReport
+from workflows.payload import Disclosure, MissingReport
 from workflows.settings import CountySettings, Mode
 from workflows.steps import StepName
 
@@ -153,36 +153,55 @@ class WriteChrono(Record):
     entry: ChronoEntry
 
 
+class StartDisclosure(Record):
+    """A finding that needs an abuse report of its own, outside the episode."""
+
+    kind: Literal["start_disclosure"] = "start_disclosure"
+    disclosure: Disclosure
+
+
 Effect = Annotated[
-    PerformStep | OpenOfficerTask | SendNotice | WriteChrono,
+    PerformStep | OpenOfficerTask | SendNotice | WriteChrono | StartDisclosure,
     Field(discriminator="kind"),
 ]
 
 
-class EpisodeRecord(Record):
-    """The whole state of one missing episode."""
+class TrackedRecord(Record):
+    """What every run of the protocol's steps holds: ids, steps, messages."""
 
     episode_id: str
-    report: MissingReport
+    case_id: str
+    officer_id: str
+    supervisor_id: str
+    received_at: AwareDatetime
     settings: CountySettings
     started_at: AwareDatetime
     steps: dict[StepName, StepRecord] = Field(default_factory=dict)
+    escalations: list[Escalation] = Field(default_factory=list)
+    ended_at: AwareDatetime | None = None
+    # Side effects decided but not yet handed to an activity.
+    outbox: list[Effect] = Field(default_factory=list)
+    failed_effects: list[str] = Field(default_factory=list)
+    sequence: int = 0
+
+
+class EpisodeRecord(TrackedRecord):
+    """The whole state of one missing episode."""
+
+    report: MissingReport
     periods: list[LocatePeriod] = Field(default_factory=list)
     efforts: list[Effort] = Field(default_factory=list)
     located: LocatedRecord | None = None
     debrief: DebriefRecord | None = None
     closure: Closure | None = None
-    escalations: list[Escalation] = Field(default_factory=list)
     birthday_at: AwareDatetime | None = None
     birthday_noticed: bool = False
-    ended_at: AwareDatetime | None = None
-    # Side effects decided but not yet confirmed done by their activity.
-    outbox: list[Effect] = Field(default_factory=list)
-    failed_effects: list[str] = Field(default_factory=list)
-    sequence: int = 0
 
-    def step(self, name: StepName) -> StepRecord | None:
-        return self.steps.get(name)
+
+class DisclosureRecord(TrackedRecord):
+    """The state of an abuse report made outside any missing episode."""
+
+    disclosure: Disclosure
 
 
 def when(value: datetime) -> str:
