@@ -147,3 +147,23 @@ async def test_finding_after_the_episodes_abuse_report_starts_a_report_of_its_ow
         if row["event"] == "step_done"
     ]
     assert sorted(done) == [("district_attorney", "done"), ("law_enforcement", "done")]
+
+
+async def test_eighteenth_birthday_notice_at_midnight_and_warrant_request_stays(
+    tmp_path: Path,
+) -> None:
+    turning = scenario("fall-back-report-on-time")
+    turning["report"]["youth"]["date_of_birth"] = "2009-11-08"
+    turning["events"] = []
+    turning["until"] = "2027-11-08T12:00:00-08:00"
+
+    result, record = await run(turning, tmp_path)
+
+    birthdays = [
+        row for row in record.notices(result.status.episode_id)
+        if row["kind"] == "birthday"
+    ]
+    assert {row["recipient"] for row in birthdays} == {"officer", "supervisor"}
+    assert {row["due"] for row in birthdays} == {"2027-11-08T08:00:00+00:00"}
+    assert result.outcome["steps"]["warrant_request"]["state"] == "overdue"
+    assert "birthday" not in result.outcome["escalated_steps"]
