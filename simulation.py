@@ -9,6 +9,7 @@ gives the outcome of its own dates. The file format is
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import tempfile
@@ -21,15 +22,16 @@ from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from workflows.abuse_report import AbuseReportWorkflow
 from workflows.missing_youth import EpisodeInput, EpisodeStatus, MissingYouthWorkflow
-from workflows.runtime import CLOCK_GRACE
 from workflows.payload import MissingReport, validate_report
 from workflows.refusal import Refused, explain
+from workflows.runtime import CLOCK_GRACE
 from workflows.sandbox import workflow_runner
 from workflows.search import SEARCH_ATTRIBUTES, TASK_QUEUE, workflow_id
 from workflows.settings import CountySettings
@@ -51,7 +53,9 @@ TIME_FIELDS = {
     "located": "located_at",
     "record_debrief": "performed_at",
 }
-ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z))?")
+ISO_TIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z))?"
+)
 
 
 class Event(BaseModel):
@@ -59,8 +63,12 @@ class Event(BaseModel):
 
     at: AwareDatetime
     action: Literal[
-        "complete_step", "record_attempt", "record_effort", "located",
-        "record_debrief", "close",
+        "complete_step",
+        "record_attempt",
+        "record_effort",
+        "located",
+        "record_debrief",
+        "close",
     ]
 
 
@@ -161,9 +169,7 @@ def shift_years(value: Any, years: int) -> Any:
     return value
 
 
-async def replay(
-    path: Path, test_server: Path, activities_for: Any
-) -> Replay:
+async def replay(path: Path, test_server: Path, activities_for: Any) -> Replay:
     """Run one scenario file on a fresh time-skipping server.
 
     Args:
@@ -173,14 +179,19 @@ async def replay(
             activities to run (the product's own, by configuration).
     """
     scenario, _ = load(path)
-    start_at = scenario.start_at or datetime.fromisoformat(scenario.report["received_at"])
+    start_at = scenario.start_at or datetime.fromisoformat(
+        scenario.report["received_at"]
+    )
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(test_server),
         data_converter=pydantic_data_converter,
+        runtime=quiet_runtime(),
     )
     async with env:
         years = CYCLE_YEARS * cycles_to_future(start_at, await env.get_current_time())
-        moved = Scenario.model_validate(shift_years(scenario.model_dump(mode="json"), years))
+        moved = Scenario.model_validate(
+            shift_years(scenario.model_dump(mode="json"), years)
+        )
         with tempfile.TemporaryDirectory() as folder:
             outcome, timeline, status = await _run(
                 env, moved, activities_for(Path(folder) / "case-record.sqlite3")
@@ -191,6 +202,21 @@ async def replay(
         timeline=[(shift_years(at, -years), line) for at, line in timeline],
         status=status,
     )
+
+
+@functools.cache
+def quiet_runtime() -> Runtime:
+    """An SDK runtime that keeps the core's warnings out of the timeline.
+
+    The test server does not advertise newer capabilities, and the core warns
+    about it on every worker; a simulation's reader needs none of that.
+    """
+    telemetry = TelemetryConfig(
+        logging=LoggingConfig(
+            filter=TelemetryFilter(core_level="ERROR", other_level="ERROR")
+        )
+    )
+    return Runtime(telemetry=telemetry)
 
 
 async def register_search_attributes(client: Client) -> None:
@@ -211,15 +237,20 @@ async def _run(
 ) -> tuple[dict[str, Any], list[tuple[datetime, str]], EpisodeStatus]:
     client = env.client
     await register_search_attributes(client)
-    start_at = scenario.start_at or datetime.fromisoformat(scenario.report["received_at"])
+    start_at = scenario.start_at or datetime.fromisoformat(
+        scenario.report["received_at"]
+    )
     await _sleep_until(env, start_at)
     report = validate_report(scenario.report, start_at)
     settings = CountySettings(modes=scenario.modes)  # type: ignore[arg-type]
     timeline = [(start_at, f"start  episode {report.case_id}")]
     rejected: list[int] = []
     async with Worker(
-        client, task_queue=TASK_QUEUE, workflows=[MissingYouthWorkflow, AbuseReportWorkflow],
-        activities=activities, workflow_runner=workflow_runner(),
+        client,
+        task_queue=TASK_QUEUE,
+        workflows=[MissingYouthWorkflow, AbuseReportWorkflow],
+        activities=activities,
+        workflow_runner=workflow_runner(),
     ):
         handle = await client.start_workflow(
             MissingYouthWorkflow.run,
@@ -239,7 +270,9 @@ async def _run(
                 timeline.append((event.at, f"{event.action}  REFUSED: {message}"))
             except RPCError:
                 rejected.append(index)
-                timeline.append((event.at, f"{event.action}  REFUSED: episode: has ended"))
+                timeline.append(
+                    (event.at, f"{event.action}  REFUSED: episode: has ended")
+                )
         await _sleep_until(env, scenario.until + 2 * CLOCK_GRACE)
         status = await handle.query(MissingYouthWorkflow.status)
     timeline += _clock_lines(status)
@@ -269,7 +302,10 @@ def outcome_of(status: EpisodeStatus, rejected: list[int]) -> dict[str, Any]:
     zone = record.settings.zone
     steps: dict[str, Any] = {}
     for name, step in record.steps.items():
-        view: dict[str, Any] = {"state": step.state.value, "due": step.due.astimezone(zone).isoformat()}
+        view: dict[str, Any] = {
+            "state": step.state.value,
+            "due": step.due.astimezone(zone).isoformat(),
+        }
         if step.done_at is not None:
             view["done_at"] = step.done_at.astimezone(zone).isoformat()
         if step.items is not None:
@@ -280,7 +316,10 @@ def outcome_of(status: EpisodeStatus, rejected: list[int]) -> dict[str, Any]:
         "steps": steps,
         "escalated_steps": status.escalated_steps,
         "locate_periods": [
-            {"ends": period.ends.astimezone(zone).isoformat(), "compliant": period.compliant}
+            {
+                "ends": period.ends.astimezone(zone).isoformat(),
+                "compliant": period.compliant,
+            }
             for period in record.periods
             if period.judged
         ],
@@ -293,17 +332,26 @@ def _clock_lines(status: EpisodeStatus) -> list[tuple[datetime, str]]:
     """The clocks' part of the timeline: steps opened, done, escalated."""
     record = status.record
     lines = [
-        (e.at, f"escalated  {e.step.value}" + (f" period {e.period}" if e.period else ""))
+        (
+            e.at,
+            f"escalated  {e.step.value}" + (f" period {e.period}" if e.period else ""),
+        )
         for e in record.escalations
     ]
     for name, step in record.steps.items():
-        lines.append((step.opened_at, f"opened  {name.value}  due {step.due.isoformat()}"))
+        lines.append(
+            (step.opened_at, f"opened  {name.value}  due {step.due.isoformat()}")
+        )
         if step.done_at is not None:
             lines.append((step.done_at, f"{step.state.value}  {name.value}"))
     lines += [
-        (p.ends, f"judged  locate_effort period {p.number}: "
-         + ("compliant" if p.compliant else "NOT compliant"))
-        for p in record.periods if p.judged
+        (
+            p.ends,
+            f"judged  locate_effort period {p.number}: "
+            + ("compliant" if p.compliant else "NOT compliant"),
+        )
+        for p in record.periods
+        if p.judged
     ]
     if record.ended_at is not None:
         lines.append((record.ended_at, "episode ended"))
@@ -319,7 +367,8 @@ def differences(expect: dict[str, Any], outcome: dict[str, Any]) -> list[str]:
             found += [f"steps.{s}: opened, expected absent" for s in opened]
         elif key in ("escalated_steps", "annual_categories", "rejected_events"):
             if set(wanted) != set(outcome.get(key, [])):
-                found.append(f"{key}: expected {sorted(wanted)}, got {sorted(outcome.get(key, []))}")
+                got = sorted(outcome.get(key, []))
+                found.append(f"{key}: expected {sorted(wanted)}, got {got}")
         else:
             found += _compare(key, wanted, outcome.get(key))
     return found

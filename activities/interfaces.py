@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from workflows.effects import ChronoEntry, EpisodeOpened, Notice, Receipt, StepRequest
-from workflows.payload import MissingReport
+from workflows.payload import Disclosure, MissingReport
 
 
 class LawEnforcement(Protocol):
@@ -96,7 +96,7 @@ class CaseRecord(Protocol):
         """Store the payload and settings that start an episode."""
         ...
 
-    def report(self, episode_id: str) -> MissingReport:
+    def report(self, episode_id: str) -> MissingReport | Disclosure:
         """The payload that opened the episode; raises UnknownEpisode."""
         ...
 

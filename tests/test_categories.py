@@ -22,7 +22,11 @@ def youth(**changes: object) -> MissingReport:
 
 @pytest.mark.parametrize(
     "indicator",
-    ["controlled_or_groomed", "associates_in_commercial_sex", "atypical_online_behaviour"],
+    [
+        "controlled_or_groomed",
+        "associates_in_commercial_sex",
+        "atypical_online_behaviour",
+    ],
 )
 def test_one_strong_indicator_makes_a_youth_at_risk(indicator: str) -> None:
     assert meets_at_risk_rule([Indicator(indicator)])
@@ -55,9 +59,7 @@ def test_no_status_and_no_indicators_is_in_no_category() -> None:
 
 
 def test_victim_before_foster_care_counts_in_ii_not_i_or_iii() -> None:
-    report = youth(
-        csec={"status": "confirmed", "victim_before_foster_care": True}
-    )
+    report = youth(csec={"status": "confirmed", "victim_before_foster_care": True})
     assert annual_categories(report, exploited_while_absent=False) == ["ii"]
 
 

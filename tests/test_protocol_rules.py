@@ -36,7 +36,9 @@ def scenario(name: str) -> dict[str, Any]:
 async def test_refused_actions_change_nothing(tmp_path: Path) -> None:
     bad = scenario("refused-actions")
     refused = set(bad["expect"]["rejected_events"])
-    good = dict(bad, events=[e for i, e in enumerate(bad["events"]) if i not in refused])
+    good = dict(
+        bad, events=[e for i, e in enumerate(bad["events"]) if i not in refused]
+    )
 
     with_refusals, _ = await run(bad, tmp_path, "bad")
     without, _ = await run(good, tmp_path, "good")
@@ -83,7 +85,9 @@ async def test_overdue_steps_escalate_once_each_to_the_supervisor(
         if row["kind"] == "escalation"
     )
     expected_steps = {
-        "law_enforcement_report", "warrant_request", "party_notifications",
+        "law_enforcement_report",
+        "warrant_request",
+        "party_notifications",
         "ncmec_report",
     }
     assert {step for step, _ in escalated} == expected_steps
@@ -103,11 +107,14 @@ async def test_reminder_goes_to_the_officer_six_hours_before_due(
     result, record = await run(quiet, tmp_path)
 
     reminders = [
-        row for row in record.notices(result.status.episode_id)
+        row
+        for row in record.notices(result.status.episode_id)
         if row["kind"] == "reminder"
     ]
     assert {row["step"] for row in reminders} == {
-        "law_enforcement_report", "warrant_request", "party_notifications",
+        "law_enforcement_report",
+        "warrant_request",
+        "party_notifications",
         "ncmec_report",
     }
     assert {row["recipient"] for row in reminders} == {"officer"}
@@ -121,17 +128,30 @@ async def test_finding_after_the_episodes_abuse_report_starts_a_report_of_its_ow
     # the debrief's finding needs a second report, outside the episode.
     base = scenario("abuse-report-at-start")
     base["modes"] = {
-        "law_enforcement_report": "automatic", "warrant_request": "automatic",
-        "party_notifications": "automatic", "ncmec_report": "automatic",
-        "ncic_entry_confirmed": "automatic", "return_notifications": "automatic",
+        "law_enforcement_report": "automatic",
+        "warrant_request": "automatic",
+        "party_notifications": "automatic",
+        "ncmec_report": "automatic",
+        "ncic_entry_confirmed": "automatic",
+        "return_notifications": "automatic",
         "abuse_report": "automatic",
     }
     base["events"] = [
-        {"at": "2027-06-12T10:00:00-07:00", "action": "located",
-         "place": "motel", "found_by": "Deputy"},
-        {"at": "2027-06-12T15:00:00-07:00", "action": "record_debrief",
-         "exploited_while_absent": "yes", "immediate_risk": True,
-         "services": ["medical"], "cft_applies": False, "primary_factors": []},
+        {
+            "at": "2027-06-12T10:00:00-07:00",
+            "action": "located",
+            "place": "motel",
+            "found_by": "Deputy",
+        },
+        {
+            "at": "2027-06-12T15:00:00-07:00",
+            "action": "record_debrief",
+            "exploited_while_absent": "yes",
+            "immediate_risk": True,
+            "services": ["medical"],
+            "cft_applies": False,
+            "primary_factors": [],
+        },
     ]
     base["until"] = "2027-06-13T12:00:00-07:00"
 
@@ -160,7 +180,8 @@ async def test_eighteenth_birthday_notice_at_midnight_and_warrant_request_stays(
     result, record = await run(turning, tmp_path)
 
     birthdays = [
-        row for row in record.notices(result.status.episode_id)
+        row
+        for row in record.notices(result.status.episode_id)
         if row["kind"] == "birthday"
     ]
     assert {row["recipient"] for row in birthdays} == {"officer", "supervisor"}

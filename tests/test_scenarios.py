@@ -25,7 +25,9 @@ def product_activities(case_record_path: Path) -> list:
     return build_activities(AdapterConfig(case_record_path=case_record_path))
 
 
-@pytest.mark.parametrize("path", FILES, ids=[f"{p.parent.name}/{p.stem}" for p in FILES])
+@pytest.mark.parametrize(
+    "path", FILES, ids=[f"{p.parent.name}/{p.stem}" for p in FILES]
+)
 async def test_scenario_replays_to_its_expected_outcome(path: Path) -> None:
     expect = json.loads(path.read_text())["expect"]
 

@@ -84,7 +84,9 @@ def locate_period_end(
     return add_calendar_months(received_at, number, settings.zone)
 
 
-def eighteenth_birthday(birth_year: int, month: int, day: int, zone: ZoneInfo) -> datetime:
+def eighteenth_birthday(
+    birth_year: int, month: int, day: int, zone: ZoneInfo
+) -> datetime:
     """00:00 county time on the 18th birthday; 29 Feb falls on 1 Mar."""
     year = birth_year + 18
     if (month, day) == (2, 29) and not calendar.isleap(year):

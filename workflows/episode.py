@@ -184,8 +184,12 @@ class Episode(StepTracker):
                 period.reminded = True
                 if now < period.ends and not self._effort_in(period):
                     self.notice(
-                        "reminder", "officer", now, step=StepName.LOCATE_EFFORT,
-                        period=period.number, due=period.ends,
+                        "reminder",
+                        "officer",
+                        now,
+                        step=StepName.LOCATE_EFFORT,
+                        period=period.number,
+                        due=period.ends,
                     )
             if period.ends <= now:
                 self._judge(period, now)
@@ -201,8 +205,11 @@ class Episode(StepTracker):
         )
         self.record.periods.append(period)
         request = StepRequest(
-            case_id=self.record.case_id, episode_id=self.record.episode_id,
-            step=StepName.LOCATE_EFFORT, item=f"period-{number}", due=ends,
+            case_id=self.record.case_id,
+            episode_id=self.record.episode_id,
+            step=StepName.LOCATE_EFFORT,
+            item=f"period-{number}",
+            due=ends,
             officer_id=self.record.officer_id,
             idempotency_key=self.key(StepName.LOCATE_EFFORT, f"period-{number}"),
         )
@@ -219,8 +226,12 @@ class Episode(StepTracker):
                 Escalation(step=StepName.LOCATE_EFFORT, period=period.number, at=now)
             )
             self.notice(
-                "escalation", "supervisor", now, step=StepName.LOCATE_EFFORT,
-                period=period.number, due=period.ends,
+                "escalation",
+                "supervisor",
+                now,
+                step=StepName.LOCATE_EFFORT,
+                period=period.number,
+                due=period.ends,
             )
         state = State.DONE if period.compliant else State.MISSED
         item = f"period-{period.number}"
@@ -241,7 +252,10 @@ class Episode(StepTracker):
             if period not in kept and not period.judged:
                 item = f"period-{period.number}"
                 self.chrono(
-                    now, "locate_period_dropped", StepName.LOCATE_EFFORT, item,
+                    now,
+                    "locate_period_dropped",
+                    StepName.LOCATE_EFFORT,
+                    item,
                     State.NOT_REQUIRED,
                 )
         self.record.periods = kept
@@ -262,8 +276,7 @@ class Episode(StepTracker):
         self.check_not_ended()
         if self.report.handed_off:
             raise Refused(
-                "kind: locate efforts belong to the lead agency in a handed-off "
-                "episode"
+                "kind: locate efforts belong to the lead agency in a handed-off episode"
             )
         if self.record.closure is not None:
             raise Refused("kind: the episode was closed; the monthly search stopped")
@@ -278,8 +291,11 @@ class Episode(StepTracker):
         """Count an effort for its period, even one already judged."""
         performed_at = self.check_effort(action, now)
         effort = Effort(
-            kind=action.kind, notes=action.notes, performed_at=performed_at,
-            recorded_at=now, by=action.by or self.record.officer_id,
+            kind=action.kind,
+            notes=action.notes,
+            performed_at=performed_at,
+            recorded_at=now,
+            by=action.by or self.record.officer_id,
         )
         self.record.efforts.append(effort)
         period = next(
@@ -292,7 +308,11 @@ class Episode(StepTracker):
             period.compliant = True
         item = f"period-{period.number}" if period else None
         self.chrono(
-            now, "effort_recorded", StepName.LOCATE_EFFORT, item, State.DONE,
+            now,
+            "effort_recorded",
+            StepName.LOCATE_EFFORT,
+            item,
+            State.DONE,
             detail=effort.model_dump(mode="json"),
         )
         self.advance(now)
@@ -312,8 +332,11 @@ class Episode(StepTracker):
         """The youth is found: settle what is open, open the return phase."""
         at = self.check_located(action, now)
         located = LocatedRecord(
-            located_at=at, place=action.place, found_by=action.found_by,
-            recorded_at=now, by=action.by or self.record.officer_id,
+            located_at=at,
+            place=action.place,
+            found_by=action.found_by,
+            recorded_at=now,
+            by=action.by or self.record.officer_id,
         )
         self.record.located = located
         self.chrono(now, "located", detail=located.model_dump(mode="json"))
@@ -340,8 +363,7 @@ class Episode(StepTracker):
         self.check_performed_at(held_at)
         if held_at < located.located_at:
             raise Refused(
-                "performed_at: the debrief cannot be held before the youth was "
-                "located"
+                "performed_at: the debrief cannot be held before the youth was located"
             )
         return held_at
 
@@ -352,9 +374,13 @@ class Episode(StepTracker):
         assert located is not None
         debrief = DebriefRecord(
             exploited_while_absent=action.exploited_while_absent,
-            immediate_risk=action.immediate_risk, services=action.services,
-            cft_applies=action.cft_applies, primary_factors=action.primary_factors,
-            held_at=held_at, recorded_at=now, by=action.by or self.record.officer_id,
+            immediate_risk=action.immediate_risk,
+            services=action.services,
+            cft_applies=action.cft_applies,
+            primary_factors=action.primary_factors,
+            held_at=held_at,
+            recorded_at=now,
+            by=action.by or self.record.officer_id,
         )
         self.record.debrief = debrief
         self.chrono(now, "debrief_recorded", detail=debrief.model_dump(mode="json"))
@@ -375,10 +401,12 @@ class Episode(StepTracker):
             self.open_abuse_report(held_at, now)
         elif not report.is_open:
             disclosure = Disclosure(
-                case_id=self.report.case_id, received_at=held_at,
+                case_id=self.report.case_id,
+                received_at=held_at,
                 youth=self.report.youth,
                 law_enforcement_agency=self.report.law_enforcement_agency,
-                officer=self.report.officer, supervisor=self.report.supervisor,
+                officer=self.report.officer,
+                supervisor=self.report.supervisor,
                 context="debrief",
             )
             self.record.outbox.append(StartDisclosure(disclosure=disclosure))
@@ -388,7 +416,9 @@ class Episode(StepTracker):
         if self.record.closure is not None:
             raise Refused("close: the episode is already closed")
         if action.by == self.record.officer_id:
-            raise Refused("by: a supervisor closes an episode, not the assigned officer")
+            raise Refused(
+                "by: a supervisor closes an episode, not the assigned officer"
+            )
         for name in ABUSE_STEPS:
             step = self.record.steps.get(name)
             if step is not None and step.is_open:

@@ -88,9 +88,7 @@ class PartyRole(StrEnum):
 
 
 # Item names of agencies in steps with items; a party id may not take one.
-AGENCY_ITEMS = frozenset(
-    {"law_enforcement", "district_attorney", "court", "ncmec"}
-)
+AGENCY_ITEMS = frozenset({"law_enforcement", "district_attorney", "court", "ncmec"})
 
 
 class Youth(Strict):
@@ -200,9 +198,10 @@ class MissingReport(Strict):
     def non_minor_dependent_is_adult(self) -> MissingReport:
         # A non-minor dependent is 18 or older on the day the officer learned
         # of the absence; a younger one is a data error, not a ward.
-        if self.non_minor_dependent and age_on(
-            self.youth.date_of_birth, self.received_at.date()
-        ) < 18:
+        if (
+            self.non_minor_dependent
+            and age_on(self.youth.date_of_birth, self.received_at.date()) < 18
+        ):
             raise ValueError(
                 "non_minor_dependent: a non-minor dependent must be 18 or older"
             )

@@ -23,6 +23,7 @@ from temporalio.exceptions import (
 )
 from temporalio.workflow import ParentClosePolicy
 
+from workflows.disclosure import DisclosureInput, disclosure_id_for
 from workflows.effects import (
     OPEN_OFFICER_TASK,
     PERFORM_STEP,
@@ -40,7 +41,6 @@ from workflows.records import (
     WriteChrono,
 )
 from workflows.refusal import Refused, explain
-from workflows.disclosure import DisclosureInput, disclosure_id_for
 from workflows.tracker import StepTracker
 
 # A clock acts a millisecond after its instant, so that an officer's action
@@ -106,7 +106,10 @@ class EffectRunner:
         self.running = 0
 
     def apply(
-        self, model: type[ActionT], action: Any, rule: Callable[[ActionT, datetime], Any]
+        self,
+        model: type[ActionT],
+        action: Any,
+        rule: Callable[[ActionT, datetime], Any],
     ) -> Any:
         """Apply an accepted action; a refusal fails only the Update."""
         parsed = parse(model, action)
@@ -160,7 +163,9 @@ class EffectRunner:
             else:
                 await self._start_disclosure(effect)
         except (
-            ActivityError, ChildWorkflowError, WorkflowAlreadyStartedError
+            ActivityError,
+            ChildWorkflowError,
+            WorkflowAlreadyStartedError,
         ) as error:
             # Only a non-retryable failure gets here; the step's clock and
             # escalation run on, and the failure is visible in the status.

@@ -153,15 +153,26 @@ class StepTracker:
         if definition.done_by == "adapter":
             mode = mode_of(name, self.settings)
         step = StepRecord(
-            name=name, mode=mode, trigger=trigger, opened_at=now, due=due,
+            name=name,
+            mode=mode,
+            trigger=trigger,
+            opened_at=now,
+            due=due,
             remind_at=remind_at,
         )
         if items is not None:
             step.items = {key: ItemRecord(state=state) for key, state in items.items()}
         self.record.steps[name] = step
         self.chrono(
-            now, "step_opened", name, state=State.PENDING,
-            detail={"due": due.isoformat(), "mode": mode.value, "items": list(items or [])},
+            now,
+            "step_opened",
+            name,
+            state=State.PENDING,
+            detail={
+                "due": due.isoformat(),
+                "mode": mode.value,
+                "items": list(items or []),
+            },
         )
         units: list[str | None] = [None]
         if items is not None:
@@ -241,13 +252,20 @@ class StepTracker:
         """An attempt is kept beside the step and never completes it."""
         step = self.check_attempt(action, now)
         attempt = Attempt(
-            method=action.method, item=action.item, notes=action.notes,
-            performed_at=action.performed_at or now, recorded_at=now,
+            method=action.method,
+            item=action.item,
+            notes=action.notes,
+            performed_at=action.performed_at or now,
+            recorded_at=now,
             by=action.by or self.record.officer_id,
         )
         step.attempts.append(attempt)
         self.chrono(
-            now, "attempt_recorded", step.name, action.item, step.state,
+            now,
+            "attempt_recorded",
+            step.name,
+            action.item,
+            step.state,
             detail=attempt.model_dump(mode="json"),
         )
         self.advance(now)
@@ -273,8 +291,15 @@ class StepTracker:
             )
             self._refresh(step)
         self.chrono(
-            now, "step_done", step.name, item, state,
-            detail={"performed_at": performed_at.isoformat(), **receipt.model_dump(mode="json")},
+            now,
+            "step_done",
+            step.name,
+            item,
+            state,
+            detail={
+                "performed_at": performed_at.isoformat(),
+                **receipt.model_dump(mode="json"),
+            },
         )
         if step.state in DONE_STATES:
             self.after_done(step, now)
@@ -390,9 +415,15 @@ class StepTracker:
             "liaison": "lead_agency_liaison",
         }[recipient]
         notice = Notice(
-            case_id=self.record.case_id, episode_id=self.record.episode_id,
-            kind=kind, recipient=recipient, recipient_id=recipient_id, step=step,
-            period=period, due=due, at=now,
+            case_id=self.record.case_id,
+            episode_id=self.record.episode_id,
+            kind=kind,
+            recipient=recipient,
+            recipient_id=recipient_id,
+            step=step,
+            period=period,
+            due=due,
+            at=now,
             idempotency_key=self.key(kind, recipient, step, period),
         )
         self.record.outbox.append(SendNotice(notice=notice))
@@ -408,9 +439,14 @@ class StepTracker:
     ) -> None:
         self.record.sequence += 1
         entry = ChronoEntry(
-            case_id=self.record.case_id, episode_id=self.record.episode_id,
-            at=now, event=event, step=step, item=item,
-            state=state.value if state else None, detail=detail or {},
+            case_id=self.record.case_id,
+            episode_id=self.record.episode_id,
+            at=now,
+            event=event,
+            step=step,
+            item=item,
+            state=state.value if state else None,
+            detail=detail or {},
             idempotency_key=self.key("chrono", self.record.sequence),
         )
         self.record.outbox.append(WriteChrono(entry=entry))
