@@ -188,3 +188,22 @@ async def test_eighteenth_birthday_notice_at_midnight_and_warrant_request_stays(
     assert {row["due"] for row in birthdays} == {"2027-11-08T08:00:00+00:00"}
     assert result.outcome["steps"]["warrant_request"]["state"] == "overdue"
     assert "birthday" not in result.outcome["escalated_steps"]
+
+
+async def test_locate_period_reminder_seven_days_before_its_end_only_without_effort(
+    tmp_path: Path,
+) -> None:
+    # Period 1 has an effort before its reminder, period 2 none: only
+    # period 2 is reminded.
+    months = scenario("month-end-locate-periods")
+    months["events"] = [dict(months["events"][0], at="2027-02-10T10:00:00-08:00")]
+    months["until"] = "2027-03-30T00:00:00-07:00"
+
+    result, record = await run(months, tmp_path)
+
+    reminded = [
+        (row["period"], row["at"])
+        for row in record.notices(result.status.episode_id)
+        if row["kind"] == "reminder" and row["step"] == "locate_effort"
+    ]
+    assert reminded == [(2, "2027-03-24T16:00:00+00:00")]

@@ -31,7 +31,7 @@ from workflows.records import (
 from workflows.refusal import Refused
 from workflows.settings import CountySettings
 from workflows.steps import ABUSE_STEPS, STEPS, TWENTY_FOUR_HOUR_REPORTS, StepName
-from workflows.tracker import DONE_STATES, StepTracker
+from workflows.tracker import DONE_STATES, StepTracker, to_the_second
 
 # Which missing report tells each agency of the absence, so that it is told
 # of the return (§5.A-C).
@@ -179,6 +179,7 @@ class Episode(StepTracker):
     # -- monthly locate periods and the birthday -------------------------
 
     def other_clocks(self, now: datetime) -> None:
+        at = to_the_second(now)
         for period in self.open_periods():
             if not period.reminded and period.remind_at <= now:
                 period.reminded = True
@@ -186,14 +187,14 @@ class Episode(StepTracker):
                     self.notice(
                         "reminder",
                         "officer",
-                        now,
+                        at,
                         step=StepName.LOCATE_EFFORT,
                         period=period.number,
                         due=period.ends,
                     )
             if period.ends <= now:
-                self._judge(period, now)
-        self._birthday_clock(now)
+                self._judge(period, at)
+        self._birthday_clock(now, at)
 
     def _open_period(self, number: int, starts: datetime) -> None:
         ends = clocks.locate_period_end(self.report.received_at, number, self.settings)
@@ -260,7 +261,7 @@ class Episode(StepTracker):
                 )
         self.record.periods = kept
 
-    def _birthday_clock(self, now: datetime) -> None:
+    def _birthday_clock(self, now: datetime, at: datetime) -> None:
         birthday = self.record.birthday_at
         if birthday is None or self.record.birthday_noticed or birthday > now:
             return
@@ -268,7 +269,7 @@ class Episode(StepTracker):
         # handled differently. A notice, never an escalation.
         self.record.birthday_noticed = True
         for recipient in ("officer", "supervisor"):
-            self.notice("birthday", recipient, now, due=birthday)
+            self.notice("birthday", recipient, at, due=birthday)
 
     # -- officer and supervisor actions ----------------------------------
 

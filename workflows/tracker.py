@@ -39,6 +39,15 @@ DONE_STATES = frozenset({State.DONE, State.DONE_LATE})
 ABUSE_RECIPIENTS = ("law_enforcement", "district_attorney")
 
 
+def to_the_second(now: datetime) -> datetime:
+    """How a clock's act is recorded: to the second, as people act.
+
+    The clock itself compares with the exact time, so a wake-up a moment
+    after its instant still acts; the record reads the instant's second.
+    """
+    return now.replace(microsecond=0)
+
+
 class StepTracker:
     """Steps with clocks, items and receipts, over one record."""
 
@@ -110,23 +119,24 @@ class StepTracker:
         """Clocks that are not a step's own (monthly periods, birthdays)."""
 
     def end(self, now: datetime) -> None:
-        self.record.ended_at = now
+        self.record.ended_at = to_the_second(now)
 
     def _step_clock(self, step: StepRecord, now: datetime) -> None:
+        at = to_the_second(now)
         if step.remind_at is not None and not step.reminded and step.remind_at <= now:
             step.reminded = True
             if now < step.due:
-                self.notice("reminder", "officer", now, step=step.name, due=step.due)
+                self.notice("reminder", "officer", at, step=step.name, due=step.due)
         if step.due <= now and step.escalated_at is None:
             # At due an open step is overdue, and the supervisor is told once.
-            step.escalated_at = now
+            step.escalated_at = at
             step.state = State.OVERDUE
             for item in (step.items or {}).values():
                 if item.state == State.PENDING:
                     item.state = State.OVERDUE
-            self.record.escalations.append(Escalation(step=step.name, at=now))
-            self.notice("escalation", "supervisor", now, step=step.name, due=step.due)
-            self.chrono(now, "step_overdue", step.name, state=State.OVERDUE)
+            self.record.escalations.append(Escalation(step=step.name, at=at))
+            self.notice("escalation", "supervisor", at, step=step.name, due=step.due)
+            self.chrono(at, "step_overdue", step.name, state=State.OVERDUE)
 
     # -- opening ---------------------------------------------------------
 
