@@ -72,6 +72,7 @@ async def start_dev_server(
     port: int = DEV_PORT,
     ui_port: int = DEV_UI_PORT,
     ui: bool = True,
+    extra_args: Sequence[str] = (),
 ) -> WorkflowEnvironment:
     """Start the Temporal dev server on loopback, its state in ``state_dir``.
 
@@ -83,6 +84,8 @@ async def start_dev_server(
         port: Frontend (gRPC) port.
         ui_port: Web UI port, used when ``ui`` is true.
         ui: Serve the Web UI.
+        extra_args: More ``temporal server start-dev`` flags (tests lower
+            the continue-as-new threshold with one).
 
     Returns:
         The running environment; call ``shutdown()`` to stop the server.
@@ -98,6 +101,7 @@ async def start_dev_server(
         data_converter=pydantic_data_converter,
         dev_server_existing_path=str(bin_path("temporal")),
         dev_server_database_filename=str(state_dir / "temporal.sqlite"),
+        dev_server_extra_args=list(extra_args),
         dev_server_log_level="warn",
     )
 
