@@ -169,6 +169,13 @@ def shift_years(value: Any, years: int) -> Any:
     return value
 
 
+def shift_text(text: str, years: int) -> str:
+    """Move every ISO time written inside a line of text by ``years``."""
+    if years == 0:
+        return text
+    return ISO_TIME.sub(lambda match: shift_years(match.group(0), years), text)
+
+
 async def replay(path: Path, test_server: Path, activities_for: Any) -> Replay:
     """Run one scenario file on a fresh time-skipping server.
 
@@ -199,7 +206,9 @@ async def replay(path: Path, test_server: Path, activities_for: Any) -> Replay:
     return Replay(
         title=scenario.title,
         outcome=shift_years(outcome, -years),
-        timeline=[(shift_years(at, -years), line) for at, line in timeline],
+        timeline=[
+            (shift_years(at, -years), shift_text(line, -years)) for at, line in timeline
+        ],
         status=status,
     )
 
@@ -263,21 +272,32 @@ async def _run(
             fields = _fields(event)
             try:
                 result = await handle.execute_update(ACTIONS[event.action], fields)
-                timeline.append((event.at, f"{event.action}  -> {result}"))
+                timeline.append((event.at, f"{_describe(event, fields)}  -> {result}"))
             except WorkflowUpdateFailedError as error:
                 rejected.append(index)
                 message = getattr(error.cause, "message", str(error.cause))
-                timeline.append((event.at, f"{event.action}  REFUSED: {message}"))
+                timeline.append(
+                    (event.at, f"{_describe(event, fields)}  REFUSED: {message}")
+                )
             except RPCError:
                 rejected.append(index)
                 timeline.append(
-                    (event.at, f"{event.action}  REFUSED: episode: has ended")
+                    (
+                        event.at,
+                        f"{_describe(event, fields)}  REFUSED: episode: has ended",
+                    )
                 )
         await _sleep_until(env, scenario.until + 2 * CLOCK_GRACE)
         status = await handle.query(MissingYouthWorkflow.status)
     timeline += _clock_lines(status)
     timeline.sort(key=lambda entry: entry[0])
     return outcome_of(status, rejected), timeline, status
+
+
+def _describe(event: Event, fields: dict[str, Any]) -> str:
+    """An event as the timeline names it: action, step and item or kind."""
+    named = [fields.get(key) for key in ("step", "item", "kind", "reason")]
+    return "  ".join([event.action, *(str(value) for value in named if value)])
 
 
 def _fields(event: Event) -> dict[str, Any]:
@@ -339,9 +359,8 @@ def _clock_lines(status: EpisodeStatus) -> list[tuple[datetime, str]]:
         for e in record.escalations
     ]
     for name, step in record.steps.items():
-        lines.append(
-            (step.opened_at, f"opened  {name.value}  due {step.due.isoformat()}")
-        )
+        due = step.due.astimezone(record.settings.zone).isoformat()
+        lines.append((step.opened_at, f"opened  {name.value}  due {due}"))
         if step.done_at is not None:
             lines.append((step.done_at, f"{step.state.value}  {name.value}"))
     lines += [

@@ -32,7 +32,7 @@ from worker import build_worker
 from workflows.missing_youth import MissingYouthWorkflow
 from workflows.search import workflow_id
 
-SCENARIOS = Path("/work/shared/scenarios")
+SCENARIOS = Path(__file__).resolve().parents[2] / "shared" / "scenarios"
 SCENARIO_FILES = sorted(SCENARIOS.glob("*.json")) if SCENARIOS.is_dir() else []
 CASES: list[str] = []
 ALL_AUTOMATIC = """
@@ -429,3 +429,35 @@ async def test_simulate_refuses_a_broken_file_whole_exit_2(capsys, tmp_path):
 
     assert (code, out) == (2, "")
     assert err.startswith("broken.json: ") and err.count("\n") == 1
+
+
+async def test_disclosure_outside_an_episode_is_reported_to_le_and_da(
+    capsys, server, worker, tmp_path
+) -> None:
+    disclosure = json.loads((EXAMPLE.parent / "disclosure.json").read_text())
+    disclosure["case_id"] = case_id = unique("J-DISC")
+    disclosure["received_at"] = (
+        datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
+    ).isoformat()
+    path = tmp_path / "disclosure.json"
+    path.write_text(json.dumps(disclosure))
+
+    code, out, err = await cli(capsys, f"disclose {path} --json")
+    report_id = json.loads(out)["abuse_report"]
+    again = await cli(capsys, f"disclose {path}")
+    phoned = await cli(
+        capsys,
+        f"complete-step {case_id} --abuse-report {report_id} --step abuse_report "
+        "--item law_enforcement --method phone --reference SRPD-1",
+    )
+    shown = await cli(capsys, f"status {case_id} --abuse-report {report_id} --json")
+
+    assert (code, err) == (0, "")
+    assert again[0] == 1 and again[2].startswith("refused: this disclosure")
+    assert phoned[:2] == (0, "abuse_report: now pending\n")
+    steps = json.loads(shown[1])["record"]["steps"]
+    assert steps["abuse_report"]["items"]["law_enforcement"]["state"] == "done"
+    assert steps["abuse_report"]["items"]["district_attorney"]["state"] == "pending"
+    assert "Fictional" not in shown[1]
+    # An abuse report left open would outlive the session's worker.
+    await server.client.get_workflow_handle(report_id).terminate()

@@ -1,0 +1,132 @@
+"""A short tour: one episode on a throwaway server, driven by the CLI.
+
+``make demo`` starts the Temporal dev server from the venv on a fresh SQLite
+file and free loopback ports, runs a worker in this process, opens an episode
+from ``examples/payload.json`` as if the officer learned of the absence 30
+minutes ago, then acts as the officer would through ``starter.py``. Everything
+it started is stopped before it exits; nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import shlex
+import socket
+import sys
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from logs import configure_logging
+from worker import build_worker, start_dev_server
+
+HERE = Path(__file__).resolve().parent
+PAYLOAD = HERE / "examples" / "payload.json"
+STARTER = HERE / "starter.py"
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def shift_times(value: Any, delta: timedelta) -> Any:
+    """Move every time with a UTC offset by ``delta``; dates stay put."""
+    if isinstance(value, dict):
+        return {key: shift_times(item, delta) for key, item in value.items()}
+    if isinstance(value, list):
+        return [shift_times(item, delta) for item in value]
+    if isinstance(value, str) and "T" in value:
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if moment.tzinfo is not None:
+            return (moment + delta).isoformat()
+    return value
+
+
+def received_recently(payload: dict[str, Any], ago: timedelta) -> dict[str, Any]:
+    """The payload as if the officer learned of the absence ``ago``."""
+    received = datetime.fromisoformat(payload["received_at"])
+    target = (datetime.now(UTC) - ago).astimezone(received.tzinfo)
+    return shift_times(payload, target.replace(microsecond=0) - received)
+
+
+async def starter(address: str, command: str, expect: int = 0) -> None:
+    """Run ``starter.py`` as an officer would; fail on an unexpected exit."""
+    print(f"\n$ starter.py {command}", flush=True)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(STARTER),
+        *shlex.split(command),
+        env={**os.environ, "TEMPORAL_ADDRESS": address},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await process.communicate()
+    print(output.decode().rstrip(), flush=True)
+    if process.returncode != expect:
+        raise RuntimeError(
+            f"starter.py {command.split()[0]} exited {process.returncode}, "
+            f"expected {expect}"
+        )
+
+
+async def tour(address: str, folder: Path) -> None:
+    payload = json.loads(PAYLOAD.read_text())
+    payload = received_recently(payload, timedelta(minutes=30))
+    path = folder / "payload.json"
+    path.write_text(json.dumps(payload, indent=2))
+    case = payload["case_id"]
+
+    await starter(address, f"start {shlex.quote(str(path))}")
+    for command in (
+        "complete-step {case} --step law_enforcement_report --method phone"
+        " --reference SRPD-26-04417",
+        "complete-step {case} --step ncmec_report --method electronic"
+        " --reference 1520331",
+        "complete-step {case} --step party_notifications --item p1 --method email",
+        "attempt {case} --step party_notifications --item p2 --method phone"
+        " --notes 'voicemail left at the office'",
+        "effort {case} --kind social_media_search"
+        " --notes 'checked known public profiles'",
+    ):
+        await starter(address, command.format(case=case))
+    # p3 is marked do not notify: the episode refuses, and says why.
+    await starter(
+        address,
+        f"complete-step {case} --step party_notifications --item p3 --method phone",
+        expect=1,
+    )
+    await starter(address, f"status {case}")
+
+
+async def main() -> int:
+    # Warnings only: the tour's output is the CLI's, not the worker's events.
+    configure_logging(level=logging.WARNING)
+    with tempfile.TemporaryDirectory(prefix="missing-youth-demo-") as name:
+        folder = Path(name)
+        env = await start_dev_server(folder / "server", port=free_port(), ui=False)
+        address = env.client.service_client.config.target_host
+        print(f"dev server on {address} (database in a temporary folder)")
+        try:
+            async with build_worker(env.client, folder / "case_record"):
+                await tour(address, folder)
+        except RuntimeError as error:
+            print(f"\ndemo failed: {error}", file=sys.stderr)
+            return 1
+        finally:
+            await env.shutdown()
+    print("\ndemo finished; server and worker stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
