@@ -13,6 +13,7 @@ import functools
 import json
 import re
 import tempfile
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -176,7 +177,12 @@ def shift_text(text: str, years: int) -> str:
     return ISO_TIME.sub(lambda match: shift_years(match.group(0), years), text)
 
 
-async def replay(path: Path, test_server: Path, activities_for: Any) -> Replay:
+async def replay(
+    path: Path,
+    test_server: Path,
+    activities_for: Any,
+    keep_history: Callable[[str], None] | None = None,
+) -> Replay:
     """Run one scenario file on a fresh time-skipping server.
 
     Args:
@@ -184,6 +190,7 @@ async def replay(path: Path, test_server: Path, activities_for: Any) -> Replay:
         test_server: the ``temporal-test-server`` binary.
         activities_for: called with the case-record path, returns the
             activities to run (the product's own, by configuration).
+        keep_history: given the episode's history as JSON, for saving.
     """
     scenario, _ = load(path)
     start_at = scenario.start_at or datetime.fromisoformat(
@@ -201,7 +208,10 @@ async def replay(path: Path, test_server: Path, activities_for: Any) -> Replay:
         )
         with tempfile.TemporaryDirectory() as folder:
             outcome, timeline, status = await _run(
-                env, moved, activities_for(Path(folder) / "case-record.sqlite3")
+                env,
+                moved,
+                activities_for(Path(folder) / "case-record.sqlite3"),
+                keep_history,
             )
     return Replay(
         title=scenario.title,
@@ -242,7 +252,10 @@ async def register_search_attributes(client: Client) -> None:
 
 
 async def _run(
-    env: WorkflowEnvironment, scenario: Scenario, activities: list[Any]
+    env: WorkflowEnvironment,
+    scenario: Scenario,
+    activities: list[Any],
+    keep_history: Callable[[str], None] | None,
 ) -> tuple[dict[str, Any], list[tuple[datetime, str]], EpisodeStatus]:
     client = env.client
     await register_search_attributes(client)
@@ -289,6 +302,8 @@ async def _run(
                 )
         await _sleep_until(env, scenario.until + 2 * CLOCK_GRACE)
         status = await handle.query(MissingYouthWorkflow.status)
+        if keep_history is not None:
+            keep_history((await handle.fetch_history()).to_json())
     timeline += _clock_lines(status)
     timeline.sort(key=lambda entry: entry[0])
     return outcome_of(status, rejected), timeline, status
