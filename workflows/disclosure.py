@@ -8,14 +8,14 @@ agency with jurisdiction and to the District Attorney within the county's
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from pydantic import BaseModel
 
 from workflows.payload import Disclosure
 from workflows.records import DisclosureRecord
 from workflows.settings import CountySettings
-from workflows.tracker import StepTracker
+from workflows.tracker import StepTracker, opening
 
 DISCLOSURE_PREFIX = "abuse-report-"
 
@@ -29,8 +29,8 @@ class DisclosureInput(BaseModel):
 
 def disclosure_id_for(disclosure: Disclosure) -> str:
     """The workflow id: case id and when the officer learned of it (UTC)."""
-    received = disclosure.received_at.astimezone(UTC)
-    return f"{DISCLOSURE_PREFIX}{disclosure.case_id}-{received:%Y%m%dT%H%M%SZ}"
+    fields = opening(disclosure, CountySettings(), disclosure.received_at)
+    return DISCLOSURE_PREFIX + str(fields["episode_id"])
 
 
 class AbuseDisclosure(StepTracker):
@@ -43,16 +43,8 @@ class AbuseDisclosure(StepTracker):
     def open(
         cls, disclosure: Disclosure, settings: CountySettings, now: datetime
     ) -> AbuseDisclosure:
-        record = DisclosureRecord(
-            episode_id=disclosure_id_for(disclosure),
-            case_id=disclosure.case_id,
-            officer_id=disclosure.officer.id,
-            supervisor_id=disclosure.supervisor.id,
-            received_at=disclosure.received_at,
-            settings=settings,
-            started_at=now,
-            disclosure=disclosure,
-        )
+        fields = opening(disclosure, settings, now, prefix=DISCLOSURE_PREFIX)
+        record = DisclosureRecord(**fields, disclosure=disclosure)
         tracker = cls(record)
         tracker.chrono(now, "disclosure_opened", detail={"context": disclosure.context})
         tracker.open_abuse_report(disclosure.received_at, now)

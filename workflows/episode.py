@@ -7,7 +7,7 @@ and the 18th birthday. The clocks themselves run on ``StepTracker``.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from workflows import clocks
 from workflows.actions import Close, Located, RecordDebrief, RecordEffort
@@ -31,7 +31,7 @@ from workflows.records import (
 from workflows.refusal import Refused
 from workflows.settings import CountySettings
 from workflows.steps import ABUSE_STEPS, STEPS, TWENTY_FOUR_HOUR_REPORTS, StepName
-from workflows.tracker import DONE_STATES, StepTracker, to_the_second
+from workflows.tracker import DONE_STATES, StepTracker, opening, to_the_second
 
 # Which missing report tells each agency of the absence, so that it is told
 # of the return (§5.A-C).
@@ -44,8 +44,7 @@ AGENCY_TOLD_BY = {
 
 def episode_id_for(report: MissingReport) -> str:
     """Case id and the instant the information was received (UTC)."""
-    received = report.received_at.astimezone(UTC)
-    return f"{report.case_id}-{received:%Y%m%dT%H%M%SZ}"
+    return str(opening(report, CountySettings(), report.received_at)["episode_id"])
 
 
 class Episode(StepTracker):
@@ -59,16 +58,7 @@ class Episode(StepTracker):
         cls, report: MissingReport, settings: CountySettings, now: datetime
     ) -> Episode:
         """Start an episode from the case system's payload."""
-        record = EpisodeRecord(
-            episode_id=episode_id_for(report),
-            case_id=report.case_id,
-            officer_id=report.officer.id,
-            supervisor_id=report.supervisor.id,
-            received_at=report.received_at,
-            settings=settings,
-            started_at=now,
-            report=report,
-        )
+        record = EpisodeRecord(**opening(report, settings, now), report=report)
         episode = cls(record)
         episode._begin(now)
         return episode

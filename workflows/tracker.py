@@ -11,12 +11,13 @@ in the record's outbox for the workflow to carry out. Every method takes
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from workflows import clocks
 from workflows.actions import CompleteStep, RecordAttempt
 from workflows.effects import ChronoEntry, Notice, NoticeKind, Receipt, StepRequest
+from workflows.payload import Disclosure, MissingReport
 from workflows.records import (
     ITEM_PRECEDENCE,
     OPEN_STATES,
@@ -37,6 +38,29 @@ from workflows.steps import STEPS, StepName, mode_of
 
 DONE_STATES = frozenset({State.DONE, State.DONE_LATE})
 ABUSE_RECIPIENTS = ("law_enforcement", "district_attorney")
+
+
+def opening(
+    source: MissingReport | Disclosure,
+    settings: CountySettings,
+    now: datetime,
+    prefix: str = "",
+) -> dict[str, Any]:
+    """The fields every record starts with, from a payload or a disclosure.
+
+    Its id is the case id and the instant the officer learned of it (UTC):
+    unique per case, and free of anything about the youth.
+    """
+    received = source.received_at.astimezone(UTC)
+    return {
+        "episode_id": f"{prefix}{source.case_id}-{received:%Y%m%dT%H%M%SZ}",
+        "case_id": source.case_id,
+        "officer_id": source.officer.id,
+        "supervisor_id": source.supervisor.id,
+        "received_at": source.received_at,
+        "settings": settings,
+        "started_at": now,
+    }
 
 
 def to_the_second(now: datetime) -> datetime:
