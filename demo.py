@@ -5,6 +5,12 @@ file and free loopback ports, runs a worker in this process, opens an episode
 from ``examples/payload.json`` as if the officer learned of the absence 30
 minutes ago, then acts as the officer would through ``starter.py``. Everything
 it started is stopped before it exits; nothing is downloaded.
+
+Payloads are sealed with the key in ``state/keys`` and the Web UI reads them
+through the codec server, for a browser signed in with the token in
+``state/codec-token``; both files are made on the first run, readable by
+their owner only. On a terminal the demo waits for Enter before it stops, so
+the episode can be looked at in the UI.
 """
 
 from __future__ import annotations
@@ -21,12 +27,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from codec import EncryptionCodec, data_converter, load_keys
+from codec_server import start_local, use_local_token
 from logs import configure_logging
-from worker import build_worker, start_dev_server
+from worker import build_worker, start_dev_server, use_local_keys
 
 HERE = Path(__file__).resolve().parent
 PAYLOAD = HERE / "examples" / "payload.json"
 STARTER = HERE / "starter.py"
+STATE = HERE / "state"
 
 
 def free_port() -> int:
@@ -108,22 +117,61 @@ async def tour(address: str, folder: Path) -> None:
     await starter(address, f"status {case}")
 
 
+def occurrences(folder: Path, text: str) -> int:
+    """How often ``text`` is written in the files of ``folder``, as bytes."""
+    return sum(
+        path.read_bytes().count(text.encode())
+        for path in folder.iterdir()
+        if path.is_file()
+    )
+
+
 async def main() -> int:
     # Warnings only: the tour's output is the CLI's, not the worker's events.
     configure_logging(level=logging.WARNING)
+    # Made once, kept in state/; the starter.py runs below inherit them.
+    use_local_keys(STATE)
+    use_local_token(STATE)
+    keys = load_keys()
+    ui_port = free_port()
+    codec_server = await start_local(EncryptionCodec(keys), free_port(), ui_port)
+    codec_url = codec_server.addresses[0]
+    codec_url = f"http://{codec_url[0]}:{codec_url[1]}"
     with tempfile.TemporaryDirectory(prefix="missing-youth-demo-") as name:
         folder = Path(name)
-        env = await start_dev_server(folder / "server", port=free_port(), ui=False)
+        env = await start_dev_server(
+            folder / "server",
+            port=free_port(),
+            ui_port=ui_port,
+            converter=data_converter(keys),
+            extra_args=["--ui-codec-endpoint", codec_url],
+        )
         address = env.client.service_client.config.target_host
         print(f"dev server on {address} (database in a temporary folder)")
         try:
             async with build_worker(env.client, folder / "case_record"):
                 await tour(address, folder)
+                last_name = json.loads(PAYLOAD.read_text())["youth"]["last_name"]
+                print(
+                    f"\nthe server's database holds the youth's last name "
+                    f"{occurrences(folder / 'server', last_name)} times; the case "
+                    "record is where it belongs"
+                )
+                if sys.stdin.isatty():
+                    print(
+                        f"\nWeb UI: http://127.0.0.1:{ui_port} shows sealed "
+                        f"payloads; sign in at {codec_url}/login with the token "
+                        f"in {STATE / 'codec-token'}, then turn on 'Include "
+                        "cross-origin credentials' in the UI's codec server "
+                        "settings to read them."
+                    )
+                    await asyncio.to_thread(input, "press Enter to stop ")
         except RuntimeError as error:
             print(f"\ndemo failed: {error}", file=sys.stderr)
             return 1
         finally:
             await env.shutdown()
+            await codec_server.cleanup()
     print("\ndemo finished; server and worker stopped")
     return 0
 

@@ -50,7 +50,9 @@ from temporalio.runtime import (
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities import AdapterConfig, build_activities
+from codec import KeyConfigError, UnreadablePayload, data_converter, load_keys
 from config import ConfigError, load_settings
+from connection import ConnectionConfig, ConnectionConfigError
 from logs import configure_logging
 from views import render_disclosure, render_replay, render_status, table, when
 from worker import bin_path, connect
@@ -165,10 +167,23 @@ def address() -> str:
 
 
 async def client() -> Client:
+    """A client sealing payloads with the configured keys (``codec.py``), over
+    the configured TLS or API key (``connection.py``)."""
     try:
-        return await connect(address(), os.environ.get("TEMPORAL_NAMESPACE", "default"))
+        config = ConnectionConfig.from_env()
+        converter = data_converter(load_keys())
+    except (ConnectionConfigError, KeyConfigError) as error:
+        raise CliError(str(error), 2) from None
+    try:
+        return await connect(
+            config.address,
+            config.namespace,
+            converter=converter,
+            tls=config.tls,
+            api_key=config.api_key,
+        )
     except (RPCError, RuntimeError):
-        raise CliError(f"cannot reach Temporal at {address()}") from None
+        raise CliError(f"cannot reach Temporal at {config.address}") from None
 
 
 async def episode_handle(case_id: str, *, running: bool) -> WorkflowHandle:
@@ -580,6 +595,9 @@ async def run(argv: Sequence[str] | None = None) -> int:
         message, code = f"temporal: {error.message}", 1
         if error.status == RPCStatusCode.UNAVAILABLE:
             message = f"cannot reach Temporal at {address()}"
+    except UnreadablePayload as error:
+        # Names a key id, never key material or the payload.
+        message, code = str(error), 1
     except Exception as error:  # noqa: BLE001 - one line, never a traceback
         # The type only: a message might quote the data it choked on.
         message, code = f"unexpected error ({type(error).__name__})", 1

