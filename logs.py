@@ -32,6 +32,12 @@ PERSONAL_FIELDS = frozenset(
         "found_by",
         "reason",
         "primary_factors",
+        "nickname",
+        # Credentials are no one's business in a log either.
+        "token",
+        "api_key",
+        "authorization",
+        "password",
         # Whole payload objects made only of personal data.
         "youth",
         "parties",

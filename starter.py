@@ -340,6 +340,14 @@ async def act(args: argparse.Namespace) -> int:
     except WorkflowUpdateFailedError as error:
         message = getattr(error.cause, "message", None) or "the episode refused it"
         raise CliError(f"refused: {message}") from None
+    except RPCError as error:
+        # An action that reaches the episode as it ends is aborted by the
+        # server: the episode has ended, so it is refused like any other.
+        if "closing workflow" not in error.message:
+            raise
+        raise CliError(
+            "refused: episode: has ended; no action is taken on it"
+        ) from None
     except WorkflowUpdateRPCTimeoutOrCancelledError:
         raise CliError(
             f"no answer from case {args.case} within "

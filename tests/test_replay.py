@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
+from codec import KeyRing, data_converter
 from tests.unpatched_workflow import UnpatchedMissingYouthWorkflow
 from workflows.abuse_report import AbuseReportWorkflow
 from workflows.missing_youth import MissingYouthWorkflow
@@ -29,20 +29,26 @@ def history(path: Path) -> WorkflowHistory:
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
-async def test_saved_history_replays_on_current_code(path: Path) -> None:
+async def test_saved_history_replays_on_current_code(
+    path: Path, session_keys: KeyRing
+) -> None:
+    # The production converter: the saved histories hold fictional data and
+    # were recorded unsealed, which the codec reads as it is.
     replayer = Replayer(
         workflows=[MissingYouthWorkflow, AbuseReportWorkflow],
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(session_keys),
         workflow_runner=workflow_runner(),
     )
 
     await replayer.replay_workflow(history(path))
 
 
-async def test_unpatched_change_to_command_order_fails_replay() -> None:
+async def test_unpatched_change_to_command_order_fails_replay(
+    session_keys: KeyRing,
+) -> None:
     replayer = Replayer(
         workflows=[UnpatchedMissingYouthWorkflow],
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(session_keys),
         workflow_runner=workflow_runner(),
     )
 
