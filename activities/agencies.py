@@ -1,11 +1,14 @@
-"""The default adapters of the outside agencies: LE, court, NCMEC, DA.
+"""The adapters of the outside agencies: LE, court, NCMEC, DA.
 
-Each records in the case record what the agency needs (``bodies``) and
-returns an electronic receipt. The references they return stand in for the
-agency's own numbers (report, NIC, warrant, NCMEC case).
+Each builds what the agency needs (``bodies``) and submits it through its
+outbox: recorded only, or sent by a webhook too. An electronic receipt's
+reference is the agency's own number (report, NIC, warrant, NCMEC case)
+when its endpoint answers with one; a recorded submission's stands in for it.
 """
 
 from __future__ import annotations
+
+import asyncio
 
 from activities import bodies
 from activities.outbox import Outbox
@@ -17,82 +20,86 @@ def _written(request: StepRequest) -> bool:
     return request.step == StepName.ABUSE_WRITTEN_REPORT
 
 
-class RecordedLawEnforcement(Outbox):
-    """The law enforcement agency with jurisdiction, by the case record."""
+class LawEnforcementOutbox(Outbox):
+    """The law enforcement agency with jurisdiction."""
 
     integration = "law_enforcement"
 
-    def report_missing(self, request: StepRequest) -> Receipt:
-        """Record the missing-person report; the reference is its number."""
-        body = bodies.law_enforcement_report(self.missing_report(request))
-        return self.submit(request, "LE", body)
+    async def report_missing(self, request: StepRequest) -> Receipt:
+        """Make the missing-person report; the reference is its number."""
+        body = bodies.law_enforcement_report(await self.missing_report(request))
+        return await self.submit(request, "LE", body)
 
-    def confirm_ncic_entry(self, request: StepRequest) -> Receipt:
-        """Record the request for the NIC number; the reference stands for it."""
+    async def confirm_ncic_entry(self, request: StepRequest) -> Receipt:
+        """Ask for the NCIC entry's NIC number, the reference."""
         body = {
             "case_id": request.case_id,
-            "law_enforcement_case_number": self.reference_of(
+            "law_enforcement_case_number": await self.reference_of(
                 request.episode_id, StepName.LAW_ENFORCEMENT_REPORT
             ),
         }
-        return self.submit(request, "NIC", body)
+        return await self.submit(request, "NIC", body)
 
-    def report_abuse(self, request: StepRequest) -> Receipt:
-        """Record the child abuse report to law enforcement (PC 11166)."""
-        body = bodies.abuse_report(self.report(request), _written(request))
-        return self.submit(request, "LE-ABUSE", body)
+    async def report_abuse(self, request: StepRequest) -> Receipt:
+        """Report the abuse to law enforcement (PC 11166)."""
+        body = bodies.abuse_report(await self.report(request), _written(request))
+        return await self.submit(request, "LE-ABUSE", body)
 
-    def report_return(self, request: StepRequest) -> Receipt:
-        """Record that the agency was told the youth was located."""
-        reference = self.reference_of(
+    async def report_return(self, request: StepRequest) -> Receipt:
+        """Tell the agency the youth was located, citing its report."""
+        reference = await self.reference_of(
             request.episode_id, StepName.LAW_ENFORCEMENT_REPORT
         )
-        body = bodies.closing_notice(self.missing_report(request), reference)
-        return self.submit(request, "LE-RETURN", body)
+        body = bodies.closing_notice(await self.missing_report(request), reference)
+        return await self.submit(request, "LE-RETURN", body)
 
 
-class RecordedCourt(Outbox):
-    """The juvenile court, by the case record."""
+class CourtOutbox(Outbox):
+    """The juvenile court."""
 
     integration = "court"
 
-    def request_warrant(self, request: StepRequest) -> Receipt:
-        """Record the warrant request; the reference stands for its number."""
-        body = bodies.warrant_request(self.missing_report(request))
-        return self.submit(request, "WARRANT", body)
+    async def request_warrant(self, request: StepRequest) -> Receipt:
+        """Request a warrant; the reference is its number."""
+        body = bodies.warrant_request(await self.missing_report(request))
+        return await self.submit(request, "WARRANT", body)
 
-    def recall_warrant(self, request: StepRequest) -> Receipt:
-        """Record the request that the warrant be recalled."""
-        reference = self.reference_of(request.episode_id, StepName.WARRANT_REQUEST)
-        body = bodies.closing_notice(self.missing_report(request), reference)
-        return self.submit(request, "RECALL", body)
+    async def recall_warrant(self, request: StepRequest) -> Receipt:
+        """Ask that the warrant be recalled."""
+        reference = await self.reference_of(
+            request.episode_id, StepName.WARRANT_REQUEST
+        )
+        body = bodies.closing_notice(await self.missing_report(request), reference)
+        return await self.submit(request, "RECALL", body)
 
 
-class RecordedNcmec(Outbox):
-    """NCMEC, by the case record."""
+class NcmecOutbox(Outbox):
+    """NCMEC."""
 
     integration = "ncmec"
 
-    def report_missing(self, request: StepRequest) -> Receipt:
-        """Record the NCMEC report; the reference stands for its case number."""
+    async def report_missing(self, request: StepRequest) -> Receipt:
+        """Report to NCMEC; the reference is its case number."""
         # Limitation: at the start this runs beside the LE report, so the
         # police numbers are often not known yet, and no step sends them on.
-        report = self.missing_report(request)
+        report = await self.missing_report(request)
         references = {
-            step.value: self.reference_of(request.episode_id, step)
+            step.value: await self.reference_of(request.episode_id, step)
             for step in (
                 StepName.LAW_ENFORCEMENT_REPORT,
                 StepName.NCIC_ENTRY_CONFIRMED,
             )
         }
-        body = bodies.ncmec_report(report, references, self._earlier(request))
-        return self.submit(request, "NCMEC", body)
+        body = bodies.ncmec_report(
+            report, references, await asyncio.to_thread(self._earlier, request)
+        )
+        return await self.submit(request, "NCMEC", body)
 
-    def report_recovery(self, request: StepRequest) -> Receipt:
-        """Record that NCMEC was told the youth was recovered."""
-        reference = self.reference_of(request.episode_id, StepName.NCMEC_REPORT)
-        body = bodies.closing_notice(self.missing_report(request), reference)
-        return self.submit(request, "NCMEC-RECOVERY", body)
+    async def report_recovery(self, request: StepRequest) -> Receipt:
+        """Tell NCMEC the youth was recovered, citing its case."""
+        reference = await self.reference_of(request.episode_id, StepName.NCMEC_REPORT)
+        body = bodies.closing_notice(await self.missing_report(request), reference)
+        return await self.submit(request, "NCMEC-RECOVERY", body)
 
     def _earlier(self, request: StepRequest) -> list[bodies.Body]:
         """Earlier episodes of the case, with where the youth was found.
@@ -119,12 +126,12 @@ class RecordedNcmec(Outbox):
         return earlier
 
 
-class RecordedDistrictAttorney(Outbox):
-    """The District Attorney, by the case record."""
+class DistrictAttorneyOutbox(Outbox):
+    """The District Attorney."""
 
     integration = "district_attorney"
 
-    def report_abuse(self, request: StepRequest) -> Receipt:
-        """Record the child abuse report to the District Attorney (§4.C)."""
-        body = bodies.abuse_report(self.report(request), _written(request))
-        return self.submit(request, "DA", body)
+    async def report_abuse(self, request: StepRequest) -> Receipt:
+        """Report the abuse to the District Attorney (§4.C)."""
+        body = bodies.abuse_report(await self.report(request), _written(request))
+        return await self.submit(request, "DA", body)

@@ -1,26 +1,25 @@
-"""The durable case record: one SQLite file that holds what happened.
+"""The durable case record: what happened, in SQL tables, for any database.
 
 The record is where personal data belongs: the payload, the documentation,
-what went to each agency. It stays on this machine in a file only its owner
-can read. Every write carries the idempotency key of the request that made
-it, so a retried activity finds its first result instead of writing twice.
+what went to each agency. Every write carries the idempotency key of the
+request that made it, so a retried activity finds its first result instead
+of writing twice. ``SqlCaseRecord`` holds every statement, written once in
+the SQL that SQLite and PostgreSQL share; ``sqlite_record`` and
+``postgres_record`` only connect and migrate.
 """
 
 from __future__ import annotations
 
-import sqlite3
-import threading
+from contextlib import AbstractContextManager
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from activities import schema
 from activities.errors import CaseRecordError, UnknownEpisode
 from activities.schema import (
+    Connection,
     Row,
-    connect,
     decoded,
     insert,
     stored_json,
@@ -42,28 +41,21 @@ REPORT: TypeAdapter[MissingReport | Disclosure] = TypeAdapter(
     MissingReport | Disclosure
 )
 
-# Two threads creating one file would race on its schema_version row.
-_CREATING = threading.Lock()
 
+class SqlCaseRecord:
+    """The case record's reads and writes, on a connection a subclass opens.
 
-class SqliteCaseRecord:
-    """The case record in one SQLite file, safe to share between threads.
-
-    Each call opens its own connection and transaction: SQLite serialises
-    writers itself, WAL lets readers go on meanwhile, and no connection
-    crosses a thread.
-
-    Args:
-        path: The database file; created owner-only (0600) if missing.
+    Each call opens its own connection and transaction, committed when the
+    call returns, so the record is safe to share between threads and no
+    connection crosses one.
     """
 
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        with _CREATING:
-            schema.create(self.path)
+    def connect(self) -> AbstractContextManager[Connection]:
+        """One connection, one transaction: committed, or rolled back."""
+        raise NotImplementedError
 
     @staticmethod
-    def _require_episode(connection: sqlite3.Connection, episode_id: str) -> None:
+    def _require_episode(connection: Connection, episode_id: str) -> None:
         found = connection.execute(
             "SELECT 1 FROM episodes WHERE episode_id = ?", (episode_id,)
         ).fetchone()
@@ -73,7 +65,7 @@ class SqliteCaseRecord:
     def open_episode(self, opened: EpisodeOpened) -> None:
         """Store the payload and settings that start an episode."""
         report = opened.report
-        with connect(self.path) as connection:
+        with self.connect() as connection:
             insert(
                 connection,
                 "episodes",
@@ -98,7 +90,7 @@ class SqliteCaseRecord:
             UnknownEpisode: No episode has that id.
             CaseRecordError: The stored payload no longer validates.
         """
-        with connect(self.path) as connection:
+        with self.connect() as connection:
             row = connection.execute(
                 "SELECT report_json FROM episodes WHERE episode_id = ?",
                 (episode_id,),
@@ -120,7 +112,7 @@ class SqliteCaseRecord:
         too: a step is final only once none of its items is open.
         """
         at = stored_time(entry.at)
-        with connect(self.path) as connection:
+        with self.connect() as connection:
             self._require_episode(connection, entry.episode_id)
             insert(
                 connection,
@@ -140,7 +132,7 @@ class SqliteCaseRecord:
             if entry.step is not None and entry.state in FINAL_STATES:
                 connection.execute(
                     "UPDATE tasks SET closed_at = ? WHERE episode_id = ?"
-                    " AND step = ? AND (? IS NULL OR item = ?)"
+                    " AND step = ? AND (CAST(? AS TEXT) IS NULL OR item = ?)"
                     " AND closed_at IS NULL",
                     (at, entry.episode_id, entry.step, entry.item, entry.item),
                 )
@@ -157,14 +149,14 @@ class SqliteCaseRecord:
         If the chrono already holds its final state (activities ran out of
         order), the task opens closed, so it never lingers on the list.
         """
-        with connect(self.path) as connection:
+        with self.connect() as connection:
             self._require_episode(connection, request.episode_id)
             finals = ", ".join("?" * len(FINAL_STATES))
-            closed_at = connection.execute(
-                "SELECT min(at) FROM chrono WHERE episode_id = ? AND step = ?"
+            closed = connection.execute(
+                "SELECT min(at) AS at FROM chrono WHERE episode_id = ? AND step = ?"
                 f" AND (item IS NULL OR item = ?) AND state IN ({finals})",
                 (request.episode_id, request.step, request.item, *FINAL_STATES),
-            ).fetchone()[0]
+            ).fetchone()
             insert(
                 connection,
                 "tasks",
@@ -177,13 +169,13 @@ class SqliteCaseRecord:
                     "officer_id": request.officer_id,
                     "due": stored_time(request.due),
                     "opened_at": stored_time(opened_at),
-                    "closed_at": closed_at,
+                    "closed_at": None if closed is None else closed["at"],
                 },
             )
 
     def record_notice(self, notice: Notice) -> bool:
         """Store a staff notice; True while it has not been sent."""
-        with connect(self.path) as connection:
+        with self.connect() as connection:
             self._require_episode(connection, notice.episode_id)
             insert(
                 connection,
@@ -202,15 +194,15 @@ class SqliteCaseRecord:
                     "at": stored_time(notice.at),
                 },
             )
-            sent_at = connection.execute(
+            row = connection.execute(
                 "SELECT sent_at FROM notices WHERE idempotency_key = ?",
                 (notice.idempotency_key,),
-            ).fetchone()[0]
-        return sent_at is None
+            ).fetchone()
+        return row is None or row["sent_at"] is None
 
     def mark_notice_sent(self, idempotency_key: str, sent_at: datetime) -> None:
         """Record that a notice went out, so that a retry does not resend it."""
-        with connect(self.path) as connection:
+        with self.connect() as connection:
             connection.execute(
                 "UPDATE notices SET sent_at = ? WHERE idempotency_key = ?"
                 " AND sent_at IS NULL",
@@ -226,7 +218,7 @@ class SqliteCaseRecord:
         submitted_at: datetime,
     ) -> str:
         """Store what went to an outside agency; returns the first reference."""
-        with connect(self.path) as connection:
+        with self.connect() as connection:
             self._require_episode(connection, request.episode_id)
             insert(
                 connection,
@@ -243,16 +235,19 @@ class SqliteCaseRecord:
                     "body_json": stored_json(body),
                 },
             )
-            first: str = connection.execute(
+            row = connection.execute(
                 "SELECT reference FROM submissions WHERE idempotency_key = ?",
                 (request.idempotency_key,),
-            ).fetchone()[0]
+            ).fetchone()
+        if row is None:
+            raise CaseRecordError(f"submission {request.idempotency_key}: not stored")
+        first: str = row["reference"]
         return first
 
     # Reads, for the command line, the adapters and the tests.
 
     def _rows(self, sql: str, *args: Any) -> list[Row]:
-        with connect(self.path) as connection:
+        with self.connect() as connection:
             rows = connection.execute(sql, args).fetchall()
         return [decoded(dict(row)) for row in rows]
 
@@ -282,7 +277,7 @@ class SqliteCaseRecord:
         """Tasks not yet closed, soonest due first: one officer's, or all."""
         return self._rows(
             "SELECT * FROM tasks WHERE closed_at IS NULL"
-            " AND (? IS NULL OR officer_id = ?) ORDER BY due, id",
+            " AND (CAST(? AS TEXT) IS NULL OR officer_id = ?) ORDER BY due, id",
             officer_id,
             officer_id,
         )
@@ -292,6 +287,13 @@ class SqliteCaseRecord:
         return self._rows(
             "SELECT * FROM notices WHERE episode_id = ? ORDER BY id", episode_id
         )
+
+    def submission(self, idempotency_key: str) -> Row | None:
+        """The submission a request made, if it made one."""
+        rows = self._rows(
+            "SELECT * FROM submissions WHERE idempotency_key = ?", idempotency_key
+        )
+        return rows[0] if rows else None
 
     def submissions(self, episode_id: str) -> list[Row]:
         """What went to outside agencies for the episode, in order."""

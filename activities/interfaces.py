@@ -6,6 +6,10 @@ carries ids only: an adapter that needs the youth's details reads them from
 the case record by ``episode_id``. Each method must be idempotent on the
 request's ``idempotency_key`` (a repeat returns the first receipt), and its
 errors must not carry personal data.
+
+Adapters are coroutines, awaited on the worker's event loop, since they
+wait on the network. The case record blocks (SQLite, psycopg), so the
+activities and adapters call it in a thread.
 """
 
 from __future__ import annotations
@@ -20,19 +24,19 @@ from workflows.payload import Disclosure, MissingReport
 class LawEnforcement(Protocol):
     """The law enforcement agency with jurisdiction (§4.C, §5.A)."""
 
-    def report_missing(self, request: StepRequest) -> Receipt:
+    async def report_missing(self, request: StepRequest) -> Receipt:
         """Make the missing-person report; the reference is its number."""
         ...
 
-    def confirm_ncic_entry(self, request: StepRequest) -> Receipt:
+    async def confirm_ncic_entry(self, request: StepRequest) -> Receipt:
         """Obtain the NCIC entry's NIC number, the receipt's reference."""
         ...
 
-    def report_abuse(self, request: StepRequest) -> Receipt:
+    async def report_abuse(self, request: StepRequest) -> Receipt:
         """Report known or suspected exploitation as child abuse."""
         ...
 
-    def report_return(self, request: StepRequest) -> Receipt:
+    async def report_return(self, request: StepRequest) -> Receipt:
         """Tell the agency the youth was located, so the report is closed."""
         ...
 
@@ -40,11 +44,11 @@ class LawEnforcement(Protocol):
 class Court(Protocol):
     """The juvenile court (§5.A)."""
 
-    def request_warrant(self, request: StepRequest) -> Receipt:
+    async def request_warrant(self, request: StepRequest) -> Receipt:
         """Ask for a warrant; the reference is its number."""
         ...
 
-    def recall_warrant(self, request: StepRequest) -> Receipt:
+    async def recall_warrant(self, request: StepRequest) -> Receipt:
         """Ask that the warrant be recalled once the youth is located."""
         ...
 
@@ -52,11 +56,11 @@ class Court(Protocol):
 class Ncmec(Protocol):
     """The National Center for Missing & Exploited Children (§5.A)."""
 
-    def report_missing(self, request: StepRequest) -> Receipt:
+    async def report_missing(self, request: StepRequest) -> Receipt:
         """Report the youth missing; the reference is NCMEC's case number."""
         ...
 
-    def report_recovery(self, request: StepRequest) -> Receipt:
+    async def report_recovery(self, request: StepRequest) -> Receipt:
         """Tell NCMEC the youth was recovered, so its case is closed."""
         ...
 
@@ -64,7 +68,7 @@ class Ncmec(Protocol):
 class DistrictAttorney(Protocol):
     """The District Attorney, the second recipient of an abuse report."""
 
-    def report_abuse(self, request: StepRequest) -> Receipt:
+    async def report_abuse(self, request: StepRequest) -> Receipt:
         """Report known or suspected exploitation as child abuse."""
         ...
 
@@ -72,11 +76,11 @@ class DistrictAttorney(Protocol):
 class Notifications(Protocol):
     """Messages to the parties: parents, guardians, attorneys, and so on."""
 
-    def notify_absence(self, request: StepRequest) -> Receipt:
+    async def notify_absence(self, request: StepRequest) -> Receipt:
         """Tell the party (``request.item``) that the youth is missing."""
         ...
 
-    def notify_return(self, request: StepRequest) -> Receipt:
+    async def notify_return(self, request: StepRequest) -> Receipt:
         """Tell the party (``request.item``) that the youth was located."""
         ...
 
@@ -84,7 +88,7 @@ class Notifications(Protocol):
 class StaffMessages(Protocol):
     """Messages to staff: the officer, the supervisor, the liaison."""
 
-    def send(self, notice: Notice) -> None:
+    async def send(self, notice: Notice) -> None:
         """Deliver a reminder, escalation, birthday or hand-off notice."""
         ...
 
@@ -131,6 +135,6 @@ class CaseRecord(Protocol):
 class Documentation(Protocol):
     """Where the missing documentation goes (§4.A/B, §5.B)."""
 
-    def document_missing(self, request: StepRequest) -> Receipt:
+    async def document_missing(self, request: StepRequest) -> Receipt:
         """Record the reporting timeframe and the primary factors."""
         ...

@@ -1,10 +1,11 @@
-"""The default adapters of messages: to the parties, and to staff.
+"""The adapters of messages: to the parties, and to staff.
 
 A party is reached by the first channel it has, in this order: e-mail
 (``email``: written, and it arrives at once), phone (``phone``: an automated
 call or text), postal address (``letter``). A party with none of them cannot
 be notified automatically, and a party marked *do not notify* never is: both
-are failures the workflow must see, not receipts.
+are failures the workflow must see, not receipts. The message is recorded,
+or sent by its outbox's sender (``mail.PartyMail``, a webhook) and recorded.
 """
 
 from __future__ import annotations
@@ -48,26 +49,26 @@ def _channel(party: Party, step: str) -> tuple[Method, str]:
     )
 
 
-class RecordedNotifications(Outbox):
-    """Messages to the parties, by the case record."""
+class PartyNotifications(Outbox):
+    """Messages to the parties."""
 
     integration = "notifications"
 
-    def notify_absence(self, request: StepRequest) -> Receipt:
-        """Record the message that the youth is missing."""
-        return self._notify(request, returned=False)
+    async def notify_absence(self, request: StepRequest) -> Receipt:
+        """Tell the party that the youth is missing."""
+        return await self._notify(request, returned=False)
 
-    def notify_return(self, request: StepRequest) -> Receipt:
-        """Record the message that the youth was located."""
-        return self._notify(request, returned=True)
+    async def notify_return(self, request: StepRequest) -> Receipt:
+        """Tell the party that the youth was located."""
+        return await self._notify(request, returned=True)
 
-    def _notify(self, request: StepRequest, returned: bool) -> Receipt:
-        report = self.missing_report(request)
+    async def _notify(self, request: StepRequest, returned: bool) -> Receipt:
+        report = await self.missing_report(request)
         party = _party(report, request)
         method, address = _channel(party, request.step)
         body = bodies.party_message(report, party, returned)
         body["channel"] = {"method": method.value, "to": address}
-        return self.submit(request, "MSG", body, method)
+        return await self.submit(request, "MSG", body, method)
 
 
 class LoggedStaffMessages:
@@ -77,10 +78,10 @@ class LoggedStaffMessages:
     ``notices`` table; this adapter only announces it.
     """
 
-    def send(self, notice: Notice) -> None:
+    async def send(self, notice: Notice) -> None:
         """Log the notice by ids, kind and due time, never by name."""
         # Limitation: no e-mail is sent; staff see notices in the record and
-        # the log until a mail adapter is configured.
+        # the log unless the ``email`` adapter is configured.
         log.info(
             "staff_notice",
             case_id=notice.case_id,

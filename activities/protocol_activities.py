@@ -3,15 +3,15 @@
 Each activity is a method of ``ProtocolActivities``, bound to the adapters
 that configuration chose. Requests carry ids only; an adapter reads what it
 needs from the case record, so no personal data travels in an activity's
-input or result. The work is blocking (SQLite, and the agencies' own
-clients), so each activity runs it in a thread and leaves the worker's
-event loop free.
+input or result. The case record blocks (SQLite, psycopg), so each call to
+it runs in a thread and leaves the worker's event loop free; the adapters
+are coroutines.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -40,7 +40,7 @@ log = structlog.get_logger()
 # An item that is not an agency's name is a party id.
 PARTY = "party"
 
-Perform = Callable[[StepRequest], Receipt]
+Perform = Callable[[StepRequest], Awaitable[Receipt]]
 
 
 @dataclass(frozen=True)
@@ -88,8 +88,7 @@ class ProtocolActivities:
             NotDeliverable: No integration does this step for this item.
             UnknownEpisode: The episode is not in the case record.
         """
-        perform = self.route(request)
-        return await asyncio.to_thread(perform, request)
+        return await self.route(request)(request)
 
     @activity.defn(name=effects.OPEN_OFFICER_TASK)
     async def open_officer_task(self, request: StepRequest) -> None:
@@ -116,7 +115,7 @@ class ProtocolActivities:
         """
         record = self.adapters.case_record
         if await asyncio.to_thread(record.record_notice, notice):
-            await asyncio.to_thread(self.adapters.staff_messages.send, notice)
+            await self.adapters.staff_messages.send(notice)
             sent_at = self.clock()
             await asyncio.to_thread(
                 record.mark_notice_sent, notice.idempotency_key, sent_at

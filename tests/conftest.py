@@ -30,6 +30,10 @@ from tests.helpers import free_port, indexed_value_types
 from worker import bin_path, start_dev_server
 from workflows.search import SEARCH_ATTRIBUTES
 
+# The case records every kind of store is tested on (SQLite, PostgreSQL),
+# and the SMTP and HTTP servers on loopback that the adapters talk to.
+pytest_plugins = ["tests.case_records", "tests.loopback_servers"]
+
 
 def _binary(name: str) -> Path:
     try:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +19,7 @@ from activities import (
     AdapterConfig,
     Adapters,
     ProtocolActivities,
+    SqlCaseRecord,
     SqliteCaseRecord,
     build_activities,
 )
@@ -72,8 +72,8 @@ class Spy:
         self.integration = integration
         self.calls: list[str] = []
 
-    def __getattr__(self, action: str) -> Callable[[StepRequest], Receipt]:
-        def perform(request: StepRequest) -> Receipt:
+    def __getattr__(self, action: str) -> Callable[[StepRequest], Awaitable[Receipt]]:
+        async def perform(request: StepRequest) -> Receipt:
             self.calls.append(action)
             return Receipt(
                 method=Method.ELECTRONIC, reference=f"{self.integration}.{action}"
@@ -83,16 +83,16 @@ class Spy:
 
 
 @pytest.fixture
-def adapters(tmp_path: Path) -> Adapters:
-    """The default adapters on a fresh case record, the episode opened."""
-    built = build_adapters(AdapterConfig(case_record_path=tmp_path / "record.sqlite"))
+def adapters(store_config: AdapterConfig) -> Adapters:
+    """The default adapters on a fresh case record of each kind, one episode."""
+    built = build_adapters(store_config)
     built.case_record.open_episode(episode_opened())
     return built
 
 
 @pytest.fixture
-def record(adapters: Adapters) -> SqliteCaseRecord:
-    assert isinstance(adapters.case_record, SqliteCaseRecord)
+def record(adapters: Adapters) -> SqlCaseRecord:
+    assert isinstance(adapters.case_record, SqlCaseRecord)
     return adapters.case_record
 
 
@@ -111,7 +111,7 @@ def perform(adapters: Adapters) -> Callable[..., Any]:
     return run
 
 
-def spied(record: SqliteCaseRecord) -> ProtocolActivities:
+def spied(record: SqlCaseRecord) -> ProtocolActivities:
     """Activities whose every integration is a spy, on a real record."""
     return ProtocolActivities(
         Adapters(
@@ -313,9 +313,9 @@ async def test_party_that_may_not_or_cannot_be_reached_is_not_notified(
     ("in_foster_care", "system"), [(True, "CWS/CMS"), (False, "CSEC chrono")]
 )
 async def test_missing_documentation_goes_to_cws_cms_only_for_foster_youth(
-    tmp_path, in_foster_care, system
+    store_config, in_foster_care, system
 ):
-    adapters = build_adapters(AdapterConfig(case_record_path=tmp_path / "r.sqlite"))
+    adapters = build_adapters(store_config)
     adapters.case_record.open_episode(episode_opened(in_foster_care=in_foster_care))
     activities = ProtocolActivities(adapters)
 
@@ -324,7 +324,7 @@ async def test_missing_documentation_goes_to_cws_cms_only_for_foster_youth(
     )
 
     record = adapters.case_record
-    assert isinstance(record, SqliteCaseRecord)
+    assert isinstance(record, SqlCaseRecord)
     [entry] = record.chrono(EPISODE_ID)
     assert (entry["event"], entry["step"]) == ("missing_documentation",) * 2
     assert entry["detail"]["system"] == system
@@ -374,10 +374,8 @@ async def test_notice_sent_twice_is_recorded_and_sent_once(adapters, record):
     assert [log["event"] for log in logs].count("staff_notice") == 1
 
 
-async def test_no_personal_data_reaches_the_logs(tmp_path):
-    activities = ProtocolActivities(
-        build_adapters(AdapterConfig(case_record_path=tmp_path / "r.sqlite"))
-    )
+async def test_no_personal_data_reaches_the_logs(store_config):
+    activities = ProtocolActivities(build_adapters(store_config))
     environment = ActivityEnvironment()
     steps = [
         (StepName.LAW_ENFORCEMENT_REPORT, None),
@@ -428,13 +426,16 @@ async def test_request_for_an_unknown_episode_fails_for_good(adapters, activity)
 
 @pytest.mark.parametrize(
     ("config", "key"),
-    [({"ncmec": "fax"}, "ncmec"), ({"ncmc": "case_record"}, "ncmc")],
+    [
+        ({"ncmec": "fax"}, "ncmec"),
+        ({"ncmc": "case_record"}, "ncmc"),
+        ({"case_record_url": "mysql://db/record"}, "case_record_url"),
+        ({"case_record_path": None}, "case_record_url"),
+    ],
 )
-def test_unknown_adapter_or_integration_is_a_config_error_naming_the_key(
-    tmp_path, config, key
-):
+def test_configuration_error_names_the_key(tmp_path, config, key):
     with pytest.raises(ValidationError) as raised:
-        AdapterConfig(case_record_path=tmp_path / "r.sqlite", **config)
+        AdapterConfig(**{"case_record_path": tmp_path / "r.sqlite", **config})
 
     [error] = raised.value.errors()
     assert error["loc"] == (key,)

@@ -1,9 +1,14 @@
-"""The case record: owner-only, idempotent, and tasks that close themselves."""
+"""The case record: owner-only, idempotent, and tasks that close themselves.
+
+Every rule runs on both kinds of record, SQLite and PostgreSQL
+(``tests/case_records.py``); only the file's own rules are SQLite's alone.
+"""
 
 from __future__ import annotations
 
 import sqlite3
 import stat
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from datetime import datetime, timedelta
@@ -14,9 +19,9 @@ import pytest
 from pydantic import ValidationError
 from temporalio.exceptions import ApplicationError
 
-from activities import SqliteCaseRecord
+from activities import PostgresCaseRecord, SqlCaseRecord, SqliteCaseRecord
 from activities.errors import CaseRecordError, UnknownEpisode
-from activities.schema import SCHEMA_VERSION
+from activities.schema import SCHEMA_VERSION, migrations
 from workflows.effects import ChronoEntry, EpisodeOpened, Notice, StepRequest
 from workflows.payload import MissingReport
 from workflows.settings import CountySettings
@@ -140,14 +145,23 @@ def chrono_entry(
 
 
 @pytest.fixture
-def record(tmp_path: Path) -> SqliteCaseRecord:
-    """A case record with one open episode."""
+def record(open_record: Callable[[], SqlCaseRecord]) -> SqlCaseRecord:
+    """A case record with one open episode, of each kind."""
+    case_record = open_record()
+    case_record.open_episode(episode_opened())
+    return case_record
+
+
+@pytest.fixture
+def sqlite_record(tmp_path: Path) -> SqliteCaseRecord:
+    """A SQLite case record with one open episode."""
     case_record = SqliteCaseRecord(tmp_path / "state" / "case_record.sqlite")
     case_record.open_episode(episode_opened())
     return case_record
 
 
-def test_case_record_files_are_readable_by_the_owner_only(record):
+def test_case_record_files_are_readable_by_the_owner_only(sqlite_record):
+    record = sqlite_record
     # The WAL files exist only while a connection is open.
     with closing(sqlite3.connect(record.path)) as reader:
         reader.execute("SELECT count(*) FROM episodes").fetchone()
@@ -163,8 +177,8 @@ def test_case_record_files_are_readable_by_the_owner_only(record):
     assert stat.S_IMODE(record.path.parent.stat().st_mode) == 0o700
 
 
-def test_case_record_is_in_write_ahead_log_mode(record):
-    with sqlite3.connect(record.path) as connection:
+def test_case_record_is_in_write_ahead_log_mode(sqlite_record):
+    with sqlite3.connect(sqlite_record.path) as connection:
         mode = connection.execute("PRAGMA journal_mode").fetchone()[0]
 
     assert mode == "wal"
@@ -289,8 +303,9 @@ def test_episode_ended_entry_records_the_end_and_final_state(record):
     assert row["final_state"] == {"categories": ["i"]}
 
 
-def test_notice_repeated_is_stored_once_and_sent_once(record):
-    notice = Notice(
+def escalation() -> Notice:
+    """The supervisor's notice that the NCMEC report is overdue."""
+    return Notice(
         case_id="J-27-0412",
         episode_id=EPISODE_ID,
         kind="escalation",
@@ -301,6 +316,10 @@ def test_notice_repeated_is_stored_once_and_sent_once(record):
         at=RECEIVED_AT + timedelta(hours=24),
         idempotency_key=f"{EPISODE_ID}/escalation/supervisor/ncmec_report/-",
     )
+
+
+def test_notice_repeated_is_stored_once_and_sent_once(record):
+    notice = escalation()
 
     assert record.record_notice(notice) is True
     record.mark_notice_sent(notice.idempotency_key, notice.at)
@@ -328,14 +347,71 @@ def test_write_for_an_unknown_episode_is_a_non_retryable_error(record):
     assert record.episode("J-27-9999/1") is None
 
 
-def test_record_written_by_a_newer_schema_is_refused(record):
-    with sqlite3.connect(record.path) as connection:
+def test_record_written_by_a_newer_schema_is_refused(record, open_record):
+    with record.connect() as connection:
         connection.execute(
             "UPDATE schema_version SET version = ?", (SCHEMA_VERSION + 1,)
         )
 
     with pytest.raises(CaseRecordError, match="newer"):
-        SqliteCaseRecord(record.path)
+        open_record()
+
+
+def test_every_kind_of_record_has_the_same_migrations():
+    versions = {
+        dialect: [version for version, _ in migrations(dialect)]
+        for dialect in ("sqlite", "postgres")
+    }
+
+    assert versions["sqlite"] == versions["postgres"]
+    assert versions["sqlite"] == list(range(1, SCHEMA_VERSION + 1))
+
+
+def test_record_opened_by_many_workers_at_once_is_migrated_once(open_record):
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        records = list(pool.map(lambda _: open_record(), range(4)))
+
+    with records[0].connect() as connection:
+        rows = connection.execute("SELECT version FROM schema_version").fetchall()
+    assert [row["version"] for row in rows] == list(range(1, SCHEMA_VERSION + 1))
+
+
+def test_sqlite_and_postgres_records_answer_with_the_same_rows(
+    sqlite_record, postgres_url
+):
+    # The same writes on both; their rows must read the same, ids and all.
+    postgres = PostgresCaseRecord(postgres_url)
+    postgres.open_episode(episode_opened())
+    for record in (sqlite_record, postgres):
+        record.open_task(step_request(StepName.NCMEC_REPORT), RECEIVED_AT)
+        record.record_chrono(
+            chrono_entry(
+                "1",
+                StepName.LAW_ENFORCEMENT_REPORT,
+                state="done",
+                detail={"reference": "N-1", "at": RECEIVED_AT},
+                at=RECEIVED_AT + timedelta(microseconds=1500),
+            )
+        )
+        record.record_submission(
+            step_request(StepName.LAW_ENFORCEMENT_REPORT),
+            "law_enforcement",
+            "LE-1",
+            {"n": [1]},
+            RECEIVED_AT,
+        )
+        record.record_notice(escalation())
+
+    def rows(record: SqlCaseRecord) -> list[Any]:
+        return [
+            record.episode(EPISODE_ID),
+            record.chrono(EPISODE_ID),
+            record.open_tasks(),
+            record.notices(EPISODE_ID),
+            record.submissions(EPISODE_ID),
+        ]
+
+    assert rows(postgres) == rows(sqlite_record)
 
 
 def test_same_submission_from_many_threads_is_recorded_once(record):
