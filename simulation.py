@@ -9,6 +9,7 @@ gives the outcome of its own dates. The file format is
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import re
@@ -21,7 +22,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.service import RPCError
@@ -49,6 +50,7 @@ ACTIONS = {
     "close": "close",
 }
 TIME_FIELDS = {
+    "close": "closed_at",
     "complete_step": "performed_at",
     "record_attempt": "performed_at",
     "record_effort": "performed_at",
@@ -289,6 +291,7 @@ async def _run(
             task_queue=TASK_QUEUE,
         )
         for index, event in enumerate(scenario.events):
+            await _settle(client, handle)
             await _sleep_until(env, event.at)
             fields = _fields(event)
             try:
@@ -308,8 +311,9 @@ async def _run(
                         f"{_describe(event, fields)}  REFUSED: episode: has ended",
                     )
                 )
+        await _settle(client, handle)
         await _sleep_until(env, scenario.until + 2 * CLOCK_GRACE)
-        status = await handle.query(MissingYouthWorkflow.status)
+        status = await _settle(client, handle)
         if keep_history is not None:
             keep_history((await handle.fetch_history()).to_json())
     timeline += _clock_lines(status)
@@ -331,6 +335,29 @@ def _fields(event: Event) -> dict[str, Any]:
     if time_field is not None and fields.get(time_field) is None:
         fields[time_field] = event.at.isoformat()
     return fields
+
+
+async def _settle(
+    client: Client, handle: WorkflowHandle, seconds: float = 60
+) -> EpisodeStatus:
+    """Wait (in real time, the clock held) until no side effect is in flight.
+
+    The test server skips time whenever it is let, even while an activity
+    runs; an adapter that finished after the skip would be judged late. So
+    time moves on only once every decided side effect, the episode's and
+    its abuse reports', has been carried out.
+    """
+    for _ in range(int(seconds / 0.01)):
+        status = await handle.query(MissingYouthWorkflow.status)
+        busy = status.side_effects_running > 0
+        for child_id in status.abuse_reports_running:
+            child = client.get_workflow_handle(child_id)
+            report = await child.query(AbuseReportWorkflow.status)
+            busy = busy or report.side_effects_running > 0
+        if not busy:
+            return status
+        await asyncio.sleep(0.01)
+    raise ScenarioError("the episode's side effects did not finish in time")
 
 
 async def _sleep_until(env: WorkflowEnvironment, at: datetime) -> None:

@@ -15,5 +15,7 @@ def now() -> datetime:
     activity (the command line) it is the wall clock.
     """
     if activity.in_activity():
-        return activity.info().current_attempt_scheduled_time
+        # When this attempt started: on the time-skipping server a retry's
+        # scheduled time can be the moment the previous attempt failed.
+        return activity.info().started_time
     return datetime.now(UTC)

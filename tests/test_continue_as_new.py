@@ -54,7 +54,8 @@ async def test_efforts_across_continue_as_new_are_all_recorded(tmp_path: Path) -
                 {"kind": "followed_lead", "performed_at": performed.isoformat()},
             )
         status = await handle.query(MissingYouthWorkflow.status)
-        current_run = (await handle.describe()).run_id
+        latest = env.client.get_workflow_handle(workflow_id(report.case_id))
+        current_run = (await latest.describe()).run_id
 
     assert len(status.record.efforts) == EFFORTS
     assert len({effort.performed_at for effort in status.record.efforts}) == EFFORTS

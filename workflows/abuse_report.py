@@ -28,6 +28,7 @@ class DisclosureStatus(BaseModel):
     now: AwareDatetime
     overdue_steps: list[str]
     escalated_steps: list[str]
+    side_effects_running: int
     record: DisclosureRecord
 
 
@@ -60,7 +61,7 @@ class AbuseReportWorkflow:
             idempotency_key=f"{record.episode_id}/case_record",
         )
         await activity(OPEN_CASE_RECORD, opened)
-        while not (self.tracker.ended and self.runner.running == 0):
+        while not (self.tracker.ended and self.runner.idle):
             self.runner.dispatch()
             if self.tracker.ended:
                 await self.runner.drain()
@@ -100,5 +101,6 @@ class AbuseReportWorkflow:
             now=workflow.now(),
             overdue_steps=[step.value for step in self.tracker.overdue_steps()],
             escalated_steps=self.tracker.escalated_steps(),
+            side_effects_running=self.runner.running + len(record.outbox),
             record=record,
         )

@@ -112,3 +112,5 @@ class Close(Action):
     reason: CloseReason
     by: Id
     notes: Note | None = None
+    # When the supervisor decided; default when the workflow receives it.
+    closed_at: PastTime | None = None

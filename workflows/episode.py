@@ -31,7 +31,7 @@ from workflows.records import (
 from workflows.refusal import Refused
 from workflows.settings import CountySettings
 from workflows.steps import ABUSE_STEPS, STEPS, TWENTY_FOUR_HOUR_REPORTS, StepName
-from workflows.tracker import DONE_STATES, StepTracker, opening, to_the_second
+from workflows.tracker import DONE_STATES, StepTracker, opening
 
 # Which missing report tells each agency of the absence, so that it is told
 # of the return (§5.A-C).
@@ -40,6 +40,11 @@ AGENCY_TOLD_BY = {
     "court": StepName.WARRANT_REQUEST,
     "ncmec": StepName.NCMEC_REPORT,
 }
+
+
+# A close settles every open step but these: the abuse reports (a close is
+# refused while they are open) and the return notifications.
+KEPT_OPEN_BY_A_CLOSE = (*ABUSE_STEPS, StepName.RETURN_NOTIFICATIONS)
 
 
 def episode_id_for(report: MissingReport) -> str:
@@ -169,7 +174,6 @@ class Episode(StepTracker):
     # -- monthly locate periods and the birthday -------------------------
 
     def other_clocks(self, now: datetime) -> None:
-        at = to_the_second(now)
         for period in self.open_periods():
             if not period.reminded and period.remind_at <= now:
                 period.reminded = True
@@ -177,14 +181,14 @@ class Episode(StepTracker):
                     self.notice(
                         "reminder",
                         "officer",
-                        at,
+                        period.remind_at,
                         step=StepName.LOCATE_EFFORT,
                         period=period.number,
                         due=period.ends,
                     )
             if period.ends <= now:
-                self._judge(period, at)
-        self._birthday_clock(now, at)
+                self._judge(period, period.ends)
+        self._birthday_clock(now)
 
     def _open_period(self, number: int, starts: datetime) -> None:
         ends = clocks.locate_period_end(self.report.received_at, number, self.settings)
@@ -251,7 +255,7 @@ class Episode(StepTracker):
                 )
         self.record.periods = kept
 
-    def _birthday_clock(self, now: datetime, at: datetime) -> None:
+    def _birthday_clock(self, now: datetime) -> None:
         birthday = self.record.birthday_at
         if birthday is None or self.record.birthday_noticed or birthday > now:
             return
@@ -259,7 +263,7 @@ class Episode(StepTracker):
         # handled differently. A notice, never an escalation.
         self.record.birthday_noticed = True
         for recipient in ("officer", "supervisor"):
-            self.notice("birthday", recipient, at, due=birthday)
+            self.notice("birthday", recipient, birthday, due=birthday)
 
     # -- officer and supervisor actions ----------------------------------
 
@@ -402,32 +406,41 @@ class Episode(StepTracker):
             )
             self.record.outbox.append(StartDisclosure(disclosure=disclosure))
 
-    def check_close(self, action: Close, now: datetime) -> None:
+    def check_close(self, action: Close, now: datetime) -> datetime:
         self.check_not_ended()
         if self.record.closure is not None:
             raise Refused("close: the episode is already closed")
-        if action.by == self.record.officer_id:
-            raise Refused(
-                "by: a supervisor closes an episode, not the assigned officer"
-            )
+        if action.by != self.record.supervisor_id:
+            raise Refused("by: only the episode's supervisor (supervisor.id) closes it")
+        closed_at = action.closed_at or now
+        self.check_performed_at(closed_at, field="closed_at")
+        located = self.record.located
+        if located is not None and closed_at < located.located_at:
+            raise Refused("closed_at: must not be before the youth was located")
         for name in ABUSE_STEPS:
             step = self.record.steps.get(name)
             if step is not None and step.is_open:
                 raise Refused(f"close: {name} is open; that duty outlives the episode")
+        return closed_at
 
     def close(self, action: Close, now: datetime) -> None:
-        """A supervisor ends the episode; whoever was told is told again."""
-        self.check_close(action, now)
+        """A supervisor ends the episode; whoever was told is told again.
+
+        Open steps settle as at located, except the return notifications:
+        a warrant must be recalled and an NCMEC case closed even after an
+        erroneous report, so the episode ends once those are final.
+        """
+        at = self.check_close(action, now)
         closure = Closure(
-            reason=action.reason, by=action.by, notes=action.notes, closed_at=now
+            reason=action.reason, by=action.by, notes=action.notes, closed_at=at
         )
         self.record.closure = closure
         self.chrono(now, "closed", detail=closure.model_dump(mode="json"))
-        self.settle(now, now, lambda step: step.name not in ABUSE_STEPS)
-        self._drop_periods(now, now)
+        self.settle(at, now, lambda step: step.name not in KEPT_OPEN_BY_A_CLOSE)
+        self._drop_periods(at, now)
         told_before = StepName.RETURN_NOTIFICATIONS in self.record.steps
         if not self.report.handed_off and not told_before:
-            self._open_return_notifications(now, now)
+            self._open_return_notifications(at, now)
         self.advance(now)
 
     def _open_return_notifications(self, at: datetime, now: datetime) -> None:

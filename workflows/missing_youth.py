@@ -53,6 +53,10 @@ class EpisodeStatus(BaseModel):
     escalated_steps: list[str]
     annual_categories: list[str]
     at_risk_by_indicators: bool
+    # Side effects decided and not yet carried out, and the abuse reports
+    # this episode started that are still open (a simulator waits on both).
+    side_effects_running: int
+    abuse_reports_running: list[str]
     record: EpisodeRecord
 
 
@@ -78,12 +82,12 @@ class MissingYouthWorkflow:
         while True:
             self.runner.dispatch()
             self._publish()
-            if self.episode.ended and self.runner.running == 0:
+            if self.episode.ended and self.runner.idle:
                 break
             if workflow.info().is_continue_as_new_suggested():
                 await self._continue_as_new()
             await self.runner.sleep_until_next_clock()
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self.runner.finish()
         return self.status()
 
     # -- officer and supervisor actions ----------------------------------
@@ -179,6 +183,8 @@ class MissingYouthWorkflow:
             escalated_steps=episode.escalated_steps(),
             annual_categories=episode.categories(),
             at_risk_by_indicators=episode.at_risk_by_indicators(),
+            side_effects_running=self.runner.running + len(episode.record.outbox),
+            abuse_reports_running=sorted(self.runner.children),
             record=episode.record,
         )
 
@@ -216,10 +222,8 @@ class MissingYouthWorkflow:
         )
 
     async def _continue_as_new(self) -> None:
-        # Carry the whole record; let running side effects and handlers
-        # finish first so that nothing is lost at the boundary.
-        await self.runner.drain()
-        self.runner.dispatch()
+        # Carry the whole record, its outbox included; let activities in
+        # flight and handlers finish first so nothing is lost at the boundary.
         await self.runner.drain()
         record = self.episode.record
         workflow.continue_as_new(

@@ -7,6 +7,7 @@ values are personal data about a minor.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -23,18 +24,34 @@ from pydantic import (
     model_validator,
 )
 
+
+def printable(value: str) -> str:
+    """Refuse control and format characters (NUL, escape codes, a
+    right-to-left override): they hide what a text says on a screen. A note
+    may keep its line breaks and tabs."""
+    for character in value:
+        if character in "\n\t":
+            continue
+        if unicodedata.category(character) in ("Cc", "Cf", "Cs", "Co", "Cn"):
+            raise ValueError("must not contain control or invisible characters")
+    return value
+
+
 # Short ids and texts: a payload is data about one youth, never a document.
 Id = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+    AfterValidator(printable),
 ]
 Text = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(printable),
 ]
 Note = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
+    AfterValidator(printable),
 ]
 
 
@@ -193,6 +210,20 @@ class MissingReport(Strict):
         if len(ids) != len(set(ids)):
             raise ValueError("party ids must be unique")
         return parties
+
+    @model_validator(mode="after")
+    def born_before_received(self) -> MissingReport:
+        if self.youth.date_of_birth > self.received_at.date():
+            raise ValueError("youth.date_of_birth: must be before received_at")
+        return self
+
+    @model_validator(mode="after")
+    def supervisor_is_not_the_officer(self) -> MissingReport:
+        # The supervisor closes episodes and hears of every overdue step;
+        # an officer cannot be their own supervisor.
+        if self.supervisor.id == self.officer.id:
+            raise ValueError("supervisor.id: must differ from officer.id")
+        return self
 
     @model_validator(mode="after")
     def non_minor_dependent_is_adult(self) -> MissingReport:

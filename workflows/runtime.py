@@ -23,6 +23,7 @@ from temporalio.exceptions import (
 )
 from temporalio.workflow import ParentClosePolicy
 
+from workflows.actions import RecordAttempt
 from workflows.disclosure import DisclosureInput, disclosure_id_for
 from workflows.effects import (
     OPEN_OFFICER_TASK,
@@ -30,6 +31,7 @@ from workflows.effects import (
     RECORD_CHRONO,
     SEND_NOTICE,
     Receipt,
+    StepRequest,
 )
 from workflows.payload import Strict
 from workflows.records import (
@@ -43,9 +45,11 @@ from workflows.records import (
 from workflows.refusal import Refused, explain
 from workflows.tracker import StepTracker
 
-# A clock acts a millisecond after its instant, so that an officer's action
-# at the same instant is applied first (PROTOCOL.md: "the event comes first").
-CLOCK_GRACE = timedelta(milliseconds=1)
+# A clock acts two seconds after its instant, so that an action at the same
+# instant is applied first (PROTOCOL.md: "the event comes first") even when
+# it takes a moment to reach the workflow. What the clock records is judged
+# at its instant, never at the moment it woke.
+CLOCK_GRACE = timedelta(seconds=2)
 # A time "in the future" is one later than the workflow's clock by more than
 # the difference two machines' clocks may reasonably have.
 CLOCK_SKEW = timedelta(minutes=1)
@@ -103,7 +107,15 @@ class EffectRunner:
     def __init__(self, tracker: StepTracker) -> None:
         self.tracker = tracker
         self.changed = True
+        # Activities in flight, and abuse reports started and not yet done.
         self.running = 0
+        self.children: set[str] = set()
+
+    @property
+    def idle(self) -> bool:
+        """No side effect decided and not yet done (an abuse report it
+        started runs on its own clocks, and is not counted)."""
+        return self.running == 0 and not self.tracker.record.outbox
 
     def apply(
         self,
@@ -142,9 +154,19 @@ class EffectRunner:
         self.tracker.advance(workflow.now())
 
     async def drain(self) -> None:
-        """Let running side effects and handlers finish."""
+        """Let activities in flight and handlers finish.
+
+        Side effects decided but not yet started stay in the record's
+        outbox, which continue-as-new carries to the next run.
+        """
         await workflow.wait_condition(
             lambda: self.running == 0 and workflow.all_handlers_finished()
+        )
+
+    async def finish(self) -> None:
+        """Before the workflow ends: side effects, abuse reports, handlers."""
+        await workflow.wait_condition(
+            lambda: self.idle and not self.children and workflow.all_handlers_finished()
         )
 
     async def _carry_out(self, effect: Effect) -> None:
@@ -170,25 +192,61 @@ class EffectRunner:
             # Only a non-retryable failure gets here; the step's clock and
             # escalation run on, and the failure is visible in the status.
             cause = getattr(error, "cause", None) or error
-            self.tracker.record.failed_effects.append(
-                f"{effect.kind}: {type(cause).__name__}"
-            )
+            self._failed(effect, cause)
         finally:
             self.running -= 1
             self.changed = True
+
+    def _failed(self, effect: Effect, cause: BaseException) -> None:
+        kind = getattr(cause, "type", None) or type(cause).__name__
+        where = ""
+        if isinstance(effect, PerformStep):
+            request = effect.request
+            where = f" {request.step.value}" + (
+                f" {request.item}" if request.item else ""
+            )
+            if kind == "RefusedByRecipient" and workflow.patched(
+                "refusal-is-an-attempt-2026-12"
+            ):
+                self._record_refusal(request, cause)
+        self.tracker.record.failed_effects.append(f"{effect.kind}{where}: {kind}")
+
+    def _record_refusal(self, request: StepRequest, cause: BaseException) -> None:
+        # A bounce or a refusal is an attempt, never a completion: the step
+        # stays open, escalates at due, and the officer sees why.
+        details = getattr(cause, "details", None) or [{}]
+        method = details[0].get("method", "electronic") if details else "electronic"
+        attempt = RecordAttempt(
+            step=request.step,
+            item=request.item,
+            method=method,
+            notes=str(getattr(cause, "message", "refused by the recipient"))[:2000],
+            by="adapter",
+        )
+        try:
+            self.tracker.record_attempt(attempt, now_to_the_second())
+        except Refused:
+            pass  # settled or ended meanwhile: nothing left to try
 
     async def _start_disclosure(self, effect: StartDisclosure) -> None:
         # By name: the disclosure's workflow module imports this one. The
         # episode's workflow waits for the report it started, so the duty is
         # never left behind when the episode ends.
-        await workflow.execute_child_workflow(
-            "AbuseReportWorkflow",
-            DisclosureInput(
-                disclosure=effect.disclosure, settings=self.tracker.settings
-            ),
-            id=disclosure_id_for(effect.disclosure),
-            parent_close_policy=ParentClosePolicy.ABANDON,
-        )
+        child_id = disclosure_id_for(effect.disclosure)
+        self.children.add(child_id)
+        self.running -= 1  # its own clocks, not an in-flight side effect
+        try:
+            await workflow.execute_child_workflow(
+                "AbuseReportWorkflow",
+                DisclosureInput(
+                    disclosure=effect.disclosure, settings=self.tracker.settings
+                ),
+                id=child_id,
+                parent_close_policy=ParentClosePolicy.ABANDON,
+            )
+        finally:
+            self.running += 1
+            self.children.discard(child_id)
 
 
 async def activity(

@@ -146,13 +146,16 @@ class StepTracker:
         self.record.ended_at = to_the_second(now)
 
     def _step_clock(self, step: StepRecord, now: datetime) -> None:
-        at = to_the_second(now)
+        # Recorded at the clock's own instant (or when the step opened, if
+        # later), not at the moment the workflow woke for it.
         if step.remind_at is not None and not step.reminded and step.remind_at <= now:
             step.reminded = True
             if now < step.due:
+                at = max(step.remind_at, step.opened_at)
                 self.notice("reminder", "officer", at, step=step.name, due=step.due)
         if step.due <= now and step.escalated_at is None:
             # At due an open step is overdue, and the supervisor is told once.
+            at = max(step.due, step.opened_at)
             step.escalated_at = at
             step.state = State.OVERDUE
             for item in (step.items or {}).values():
@@ -353,11 +356,13 @@ class StepTracker:
     def settle(
         self, at: datetime, now: datetime, applies: Callable[[StepRecord], bool]
     ) -> None:
-        """Open steps end as not_required before their due, missed after."""
+        """Open steps end as not_required up to their due, missed after."""
         for step in list(self.record.steps.values()):
             if not step.is_open or not applies(step):
                 continue
-            settled = State.NOT_REQUIRED if at < step.due else State.MISSED
+            # At the very instant of its due the event comes first: not
+            # yet overdue, so not required.
+            settled = State.NOT_REQUIRED if at <= step.due else State.MISSED
             if step.items is None:
                 step.state = settled
             else:
