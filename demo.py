@@ -23,14 +23,14 @@ import shlex
 import socket
 import sys
 import tempfile
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from codec import EncryptionCodec, data_converter, load_keys
 from codec_server import start_local, use_local_token
 from logs import configure_logging
 from worker import build_worker, start_dev_server, use_local_keys
+from workflows.payload import received_recently
 
 HERE = Path(__file__).resolve().parent
 PAYLOAD = HERE / "examples" / "payload.json"
@@ -43,29 +43,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def shift_times(value: Any, delta: timedelta) -> Any:
-    """Move every time with a UTC offset by ``delta``; dates stay put."""
-    if isinstance(value, dict):
-        return {key: shift_times(item, delta) for key, item in value.items()}
-    if isinstance(value, list):
-        return [shift_times(item, delta) for item in value]
-    if isinstance(value, str) and "T" in value:
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            return value
-        if moment.tzinfo is not None:
-            return (moment + delta).isoformat()
-    return value
-
-
-def received_recently(payload: dict[str, Any], ago: timedelta) -> dict[str, Any]:
-    """The payload as if the officer learned of the absence ``ago``."""
-    received = datetime.fromisoformat(payload["received_at"])
-    target = (datetime.now(UTC) - ago).astimezone(received.tzinfo)
-    return shift_times(payload, target.replace(microsecond=0) - received)
 
 
 async def starter(address: str, command: str, expect: int = 0) -> None:

@@ -19,6 +19,7 @@ import asyncio
 import json
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -62,7 +63,12 @@ from workflows.disclosure import DisclosureInput, disclosure_id_for
 from workflows.effects import Method
 from workflows.episode import episode_id_for
 from workflows.missing_youth import EpisodeInput, MissingYouthWorkflow
-from workflows.payload import Disclosure, MissingReport, validate_report
+from workflows.payload import (
+    Disclosure,
+    MissingReport,
+    received_recently,
+    validate_report,
+)
 from workflows.refusal import explain
 from workflows.search import (
     CASE_ID,
@@ -129,9 +135,18 @@ def read_json(path: Path, what: str) -> Any:
         raise CliError(f"{what}: not valid JSON ({detail})", 2) from None
 
 
-def read_report(path: Path) -> MissingReport:
-    """Read and validate a payload file before anything is sent."""
+def read_report(path: Path, received_now: bool = False) -> MissingReport:
+    """Read and validate a payload file before anything is sent.
+
+    With ``received_now`` every time in it moves by the same amount so that
+    ``received_at`` is now: for trying the product on an example.
+    """
     data = read_json(path, "payload")
+    if received_now and isinstance(data, dict) and "received_at" in data:
+        try:
+            data = received_recently(data, timedelta(0))
+        except (TypeError, ValueError):
+            pass  # validation below names the field
     try:
         return validate_report(data, datetime.now(UTC))
     except ValidationError as error:
@@ -221,12 +236,42 @@ async def target(args: argparse.Namespace, *, running: bool) -> WorkflowHandle:
     return handle
 
 
+async def ended_episode_id(temporal: Client, case_id: str) -> str | None:
+    """The episode id of the case's latest run if it has ended, else None.
+
+    Read from the run's input, so no worker needs to be running.
+    """
+    handle = temporal.get_workflow_handle(workflow_id(case_id))
+    try:
+        if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
+            return None
+        async for event in handle.fetch_history_events():
+            payloads = event.workflow_execution_started_event_attributes.input.payloads
+            (previous,) = await temporal.data_converter.decode(payloads, [EpisodeInput])
+            if previous.record is not None:
+                return str(previous.record.episode_id)
+            return episode_id_for(previous.report)
+    except RPCError as error:
+        if error.status != RPCStatusCode.NOT_FOUND:
+            raise
+    return None
+
+
 async def start(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
-    report = read_report(args.payload)
+    report = read_report(args.payload, args.received_now)
     case_id = report.case_id
+    temporal = await client()
+    # The same payload again, after its episode ended, is not a new absence:
+    # its episode id (case and received_at) is already in the case record.
+    if await ended_episode_id(temporal, case_id) == episode_id_for(report):
+        raise CliError(
+            f"refused: episode {episode_id_for(report)} was already started; a "
+            "new episode needs the time the new absence was learned of "
+            "(received_at)"
+        )
     try:
-        handle = await (await client()).start_workflow(
+        handle = await temporal.start_workflow(
             MissingYouthWorkflow.run,
             EpisodeInput(report=report, settings=settings),
             id=workflow_id(case_id),
@@ -517,6 +562,11 @@ def parser() -> Parser:
     command("schema", schema, "print the payload's JSON Schema")
     sub = command("start", start, "open an episode from the case system's payload")
     sub.add_argument("payload", type=Path, metavar="PAYLOAD.json")
+    sub.add_argument(
+        "--received-now",
+        action="store_true",
+        help="move the payload's times so received_at is now (to try an example)",
+    )
     sub = command(
         "disclose", disclose, "report exploitation learned outside any episode"
     )
@@ -590,6 +640,7 @@ def parser() -> Parser:
 
 async def run(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit code. Never raises."""
+    as_json = "--json" in (sys.argv[1:] if argv is None else argv)
     try:
         args = parser().parse_args(argv)
         return int(await args.handler(args))
@@ -609,7 +660,9 @@ async def run(argv: Sequence[str] | None = None) -> int:
     except Exception as error:  # noqa: BLE001 - one line, never a traceback
         # The type only: a message might quote the data it choked on.
         message, code = f"unexpected error ({type(error).__name__})", 1
-    print(message, file=sys.stderr)
+    # Under --json a script reads the error as JSON too.
+    line = json.dumps({"error": message, "exit": code}) if as_json else message
+    print(line, file=sys.stderr)
     return code
 
 
@@ -634,6 +687,8 @@ def quiet_process() -> None:
 
 
 if __name__ == "__main__":
+    # A reader that stops early (`| head`) ends us quietly, as with any tool.
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     quiet_process()
     code = main()
     sys.stdout.flush()

@@ -18,6 +18,7 @@ import asyncio
 import inspect
 import os
 import signal
+import socket
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -107,6 +108,29 @@ async def connect(
     )
 
 
+class PortInUse(ValueError):
+    """The dev server's port is taken, most likely by another server."""
+
+
+def check_free(port: int) -> None:
+    """Refuse a taken port up front: the dev server would fail to bind it,
+    and a client would then talk to whatever already listens there.
+
+    Raises:
+        PortInUse: naming the port.
+    """
+    with socket.socket() as probe:
+        # A port left in TIME_WAIT by a server that just stopped is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((DEV_HOST, port))
+        except OSError:
+            raise PortInUse(
+                f"port {port} on {DEV_HOST} is in use (another Temporal server?); "
+                "stop it, or choose other ports with --port and --ui-port"
+            ) from None
+
+
 async def start_dev_server(
     state_dir: Path,
     *,
@@ -135,7 +159,27 @@ async def start_dev_server(
     Returns:
         The running environment; call ``shutdown()`` to stop the server.
     """
-    state_dir.mkdir(parents=True, exist_ok=True)
+    for taken in (port, ui_port) if ui else (port,):
+        check_free(taken)
+    # The server's database holds sealed payloads and ids: its owner's only.
+    # The server inherits the umask, so every file it creates is 0600.
+    state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    database = state_dir / "temporal.sqlite"
+    umask = os.umask(0o077)
+    try:
+        return await _start_local(port, ui_port, ui, extra_args, converter, database)
+    finally:
+        os.umask(umask)
+
+
+async def _start_local(
+    port: int,
+    ui_port: int,
+    ui: bool,
+    extra_args: Sequence[str],
+    converter: DataConverter | None,
+    database: Path,
+) -> WorkflowEnvironment:
     return await WorkflowEnvironment.start_local(
         ip=DEV_HOST,
         port=port,
@@ -145,7 +189,7 @@ async def start_dev_server(
         search_attributes=SEARCH_ATTRIBUTES,
         data_converter=converter or data_converter(load_keys()),
         dev_server_existing_path=str(bin_path("temporal")),
-        dev_server_database_filename=str(state_dir / "temporal.sqlite"),
+        dev_server_database_filename=str(database),
         dev_server_extra_args=list(extra_args),
         dev_server_log_level="warn",
     )
@@ -239,7 +283,13 @@ def use_local_keys(state_dir: Path) -> None:
     os.environ[KEYS_FILE_ENV] = str(path)
 
 
-async def run(dev: bool, state_dir: Path, case_record_path: Path) -> None:
+async def run(
+    dev: bool,
+    state_dir: Path,
+    case_record_path: Path,
+    port: int = DEV_PORT,
+    ui_port: int = DEV_UI_PORT,
+) -> None:
     """Run the worker (and, in dev mode, the server) until SIGINT/SIGTERM.
 
     In dev mode the Web UI reads episodes through the codec server on port
@@ -265,20 +315,22 @@ async def run(dev: bool, state_dir: Path, case_record_path: Path) -> None:
     env: WorkflowEnvironment | None = None
     codec_server = None
     if dev:
-        codec_server = await start_local(
-            EncryptionCodec(keys), DEV_CODEC_PORT, DEV_UI_PORT
-        )
+        check_free(port)
+        check_free(ui_port)
+        codec_server = await start_local(EncryptionCodec(keys), DEV_CODEC_PORT, ui_port)
         codec_url = f"http://{DEV_HOST}:{DEV_CODEC_PORT}"
         env = await start_dev_server(
             state_dir,
+            port=port,
+            ui_port=ui_port,
             converter=converter,
             extra_args=["--ui-codec-endpoint", codec_url],
         )
         client = env.client
         log.info(
             "dev_server_started",
-            frontend=f"{DEV_HOST}:{DEV_PORT}",
-            web_ui=f"http://{DEV_HOST}:{DEV_UI_PORT}",
+            frontend=f"{DEV_HOST}:{port}",
+            web_ui=f"http://{DEV_HOST}:{ui_port}",
             codec_server_login=f"{codec_url}/login",
             database=str(state_dir / "temporal.sqlite"),
         )
@@ -333,12 +385,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--json-logs", action="store_true", help="JSON log lines on a terminal"
     )
+    parser.add_argument(
+        "--port", type=int, default=DEV_PORT, help="with --dev: frontend port"
+    )
+    parser.add_argument(
+        "--ui-port", type=int, default=DEV_UI_PORT, help="with --dev: Web UI port"
+    )
     args = parser.parse_args(argv)
 
     configure_logging(json=args.json_logs)
     try:
-        asyncio.run(run(args.dev, args.state_dir, args.case_record))
-    except (KeyConfigError, ConnectionConfigError, TokenConfigError) as error:
+        asyncio.run(
+            run(args.dev, args.state_dir, args.case_record, args.port, args.ui_port)
+        )
+    except (
+        KeyConfigError,
+        ConnectionConfigError,
+        TokenConfigError,
+        PortInUse,
+    ) as error:
         print(f"worker not started: {error}", file=sys.stderr)
         return 2
     except UnreadablePayload as error:

@@ -24,12 +24,12 @@ from temporalio.client import WorkflowExecutionStatus
 from temporalio.service import RPCError
 
 import starter
-from demo import shift_times
 from logs import configure_logging
 from tests.helpers import free_port
 from tests.test_payload import EXAMPLE, personal_values
 from worker import build_worker
 from workflows.missing_youth import MissingYouthWorkflow
+from workflows.payload import shift_times
 from workflows.search import workflow_id
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "shared" / "scenarios"
@@ -205,6 +205,7 @@ async def test_new_episode_after_the_last_one_ended_is_allowed(
         MissingYouthWorkflow.run, workflow_id(case_id)
     )
     first = await asyncio.wait_for(handle.result(), timeout=15)
+    repeated = await cli(capsys, f"start {path}")
     again = received(payload, datetime.now(UTC).replace(microsecond=0))
     path.write_text(json.dumps(again))
     restarted = await cli(capsys, f"start {path}")
@@ -213,6 +214,8 @@ async def test_new_episode_after_the_last_one_ended_is_allowed(
 
     assert (code, err) == (0, "") and "closed" in out
     assert first.phase == "closed"
+    assert repeated[0] == 1
+    assert repeated[2].startswith(f"refused: episode {first.episode_id} was already")
     assert restarted[0] == 0, restarted[2]
     assert description.status == WorkflowExecutionStatus.RUNNING
     assert second["episode_id"] != first.episode_id

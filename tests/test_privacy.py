@@ -31,12 +31,11 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 import starter
 from codec import KeyRing, data_converter
-from demo import shift_times
 from logs import configure_logging
 from tests.helpers import free_port
 from worker import build_worker, start_dev_server
 from workflows.missing_youth import EpisodeInput, MissingYouthWorkflow
-from workflows.payload import validate_report
+from workflows.payload import shift_times, validate_report
 from workflows.search import workflow_id
 from workflows.settings import CountySettings
 

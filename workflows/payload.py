@@ -8,7 +8,7 @@ values are personal data about a minor.
 from __future__ import annotations
 
 import unicodedata
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -276,3 +276,26 @@ def validate_report(data: Any, now: datetime | None) -> MissingReport:
         pydantic.ValidationError: naming each field and rule broken.
     """
     return MissingReport.model_validate(data, context={"now": now})
+
+
+def shift_times(value: Any, delta: timedelta) -> Any:
+    """Move every time with a UTC offset by ``delta``; dates stay put."""
+    if isinstance(value, dict):
+        return {key: shift_times(item, delta) for key, item in value.items()}
+    if isinstance(value, list):
+        return [shift_times(item, delta) for item in value]
+    if isinstance(value, str) and "T" in value:
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if moment.tzinfo is not None:
+            return (moment + delta).isoformat()
+    return value
+
+
+def received_recently(payload: dict[str, Any], ago: timedelta) -> dict[str, Any]:
+    """The payload as if the officer learned of the absence ``ago``."""
+    received = datetime.fromisoformat(payload["received_at"])
+    target = (datetime.now(UTC) - ago).astimezone(received.tzinfo)
+    return shift_times(payload, target.replace(microsecond=0) - received)
