@@ -3,23 +3,21 @@
 The real workflow and activity code run; months pass in seconds. A scenario
 dated in the past is moved forward by whole 28-year cycles (weekdays, leap
 days and the US daylight-saving rule repeat) and its outcome moved back, so it
-gives the outcome of its own dates. The file format is
-../shared/scenarios/FORMAT.md.
+gives the outcome of its own dates. The file format, and comparing an outcome
+with a file's ``expect``, are ``scenarios.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
-import json
-import re
 import tempfile
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
@@ -30,17 +28,24 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from codec import KeyRing, data_converter
+from scenarios import (
+    CYCLE_YEARS,
+    Event,
+    Scenario,
+    ScenarioError,
+    cycles_to_future,
+    load,
+    shift_text,
+    shift_years,
+)
 from workflows.abuse_report import AbuseReportWorkflow
 from workflows.missing_youth import EpisodeInput, EpisodeStatus, MissingYouthWorkflow
-from workflows.payload import MissingReport, validate_report
-from workflows.refusal import Refused, explain
+from workflows.payload import validate_report
 from workflows.runtime import CLOCK_GRACE
 from workflows.sandbox import workflow_runner
 from workflows.search import SEARCH_ATTRIBUTES, TASK_QUEUE, workflow_id
 from workflows.settings import CountySettings
-from workflows.steps import check_modes
 
-CYCLE_YEARS = 28
 ACTIONS = {
     "complete_step": "complete_step",
     "record_attempt": "record_attempt",
@@ -57,41 +62,6 @@ TIME_FIELDS = {
     "located": "located_at",
     "record_debrief": "performed_at",
 }
-ISO_TIME = re.compile(
-    r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z))?"
-)
-
-
-class Event(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    at: AwareDatetime
-    action: Literal[
-        "complete_step",
-        "record_attempt",
-        "record_effort",
-        "located",
-        "record_debrief",
-        "close",
-    ]
-
-
-class Scenario(BaseModel):
-    """One episode written down as data (FORMAT.md, "The file")."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    title: str
-    report: dict[str, Any]
-    start_at: AwareDatetime | None = None
-    modes: dict[str, str] = {}
-    events: list[Event] = []
-    until: AwareDatetime
-    expect: dict[str, Any] = {}
-
-
-class ScenarioError(ValueError):
-    """The whole file is refused (exit 2): it cannot be replayed at all."""
 
 
 class Replay(BaseModel):
@@ -102,82 +72,6 @@ class Replay(BaseModel):
     timeline: list[tuple[datetime, str]]
     # In the scenario's own shifted dates: for tests that look deeper.
     status: EpisodeStatus
-
-
-def load(path: Path) -> tuple[Scenario, MissingReport]:
-    """Read and check a scenario file; refuse it whole when it cannot run.
-
-    Raises:
-        ScenarioError: bad JSON, a refused payload or modes, a time without
-            an offset, events out of order or before start_at, an unknown
-            action.
-    """
-    try:
-        scenario = Scenario.model_validate_json(path.read_bytes())
-    except ValidationError as error:
-        raise ScenarioError(f"{path.name}: {explain(error)}") from None
-    except OSError as error:
-        raise ScenarioError(f"{path.name}: cannot be read ({error.strerror})") from None
-    start_at = scenario.start_at or _received_at(scenario, path)
-    try:
-        report = validate_report(scenario.report, start_at)
-        check_modes(scenario.modes)
-    except ValidationError as error:
-        raise ScenarioError(f"{path.name}: report.{explain(error)}") from None
-    except Refused as error:
-        raise ScenarioError(f"{path.name}: {error}") from None
-    previous = start_at
-    for index, event in enumerate(scenario.events):
-        if event.at < previous:
-            raise ScenarioError(
-                f"{path.name}: events.{index}.at: events must not go backwards "
-                "or come before start_at"
-            )
-        previous = event.at
-    return scenario, report
-
-
-def _received_at(scenario: Scenario, path: Path) -> datetime:
-    try:
-        return datetime.fromisoformat(str(scenario.report["received_at"]))
-    except (KeyError, ValueError):
-        raise ScenarioError(
-            f"{path.name}: report.received_at: required, with a UTC offset"
-        ) from None
-
-
-def cycles_to_future(start: datetime, now: datetime) -> int:
-    """Whole 28-year cycles that move ``start`` to after ``now``."""
-    cycles = 0
-    while start.replace(year=start.year + CYCLE_YEARS * cycles) <= now:
-        cycles += 1
-    return cycles
-
-
-def shift_years(value: Any, years: int) -> Any:
-    """Move every ISO date and time inside ``value`` by ``years``."""
-    if years == 0:
-        return value
-    if isinstance(value, dict):
-        return {key: shift_years(item, years) for key, item in value.items()}
-    if isinstance(value, list):
-        return [shift_years(item, years) for item in value]
-    if isinstance(value, str) and ISO_TIME.fullmatch(value):
-        if "T" in value:
-            moved = datetime.fromisoformat(value)
-            return moved.replace(year=moved.year + years).isoformat()
-        day = date.fromisoformat(value)
-        return day.replace(year=day.year + years).isoformat()
-    if isinstance(value, datetime):
-        return value.replace(year=value.year + years)
-    return value
-
-
-def shift_text(text: str, years: int) -> str:
-    """Move every ISO time written inside a line of text by ``years``."""
-    if years == 0:
-        return text
-    return ISO_TIME.sub(lambda match: shift_years(match.group(0), years), text)
 
 
 async def replay(
@@ -425,50 +319,3 @@ def _clock_lines(status: EpisodeStatus) -> list[tuple[datetime, str]]:
     if record.ended_at is not None:
         lines.append((record.ended_at, "episode ended"))
     return lines
-
-
-def differences(expect: dict[str, Any], outcome: dict[str, Any]) -> list[str]:
-    """Each way the outcome differs from ``expect`` (FORMAT.md rules)."""
-    found: list[str] = []
-    for key, wanted in expect.items():
-        if key == "absent_steps":
-            opened = [s for s in wanted if s in outcome["steps"]]
-            found += [f"steps.{s}: opened, expected absent" for s in opened]
-        elif key in ("escalated_steps", "annual_categories", "rejected_events"):
-            if set(wanted) != set(outcome.get(key, [])):
-                got = sorted(outcome.get(key, []))
-                found.append(f"{key}: expected {sorted(wanted)}, got {got}")
-        else:
-            found += _compare(key, wanted, outcome.get(key))
-    return found
-
-
-def _compare(path: str, wanted: Any, got: Any) -> list[str]:
-    if isinstance(wanted, dict):
-        if not isinstance(got, dict):
-            return [f"{path}: expected {json.dumps(wanted)}, got {json.dumps(got)}"]
-        return [
-            difference
-            for key, value in wanted.items()
-            for difference in _compare(f"{path}.{key}", value, got.get(key))
-        ]
-    if isinstance(wanted, list):
-        if not isinstance(got, list) or len(wanted) != len(got):
-            return [f"{path}: expected {json.dumps(wanted)}, got {json.dumps(got)}"]
-        return [
-            difference
-            for index, (a, b) in enumerate(zip(wanted, got, strict=True))
-            for difference in _compare(f"{path}[{index}]", a, b)
-        ]
-    if _same(wanted, got):
-        return []
-    return [f"{path}: expected {json.dumps(wanted)}, got {json.dumps(got)}"]
-
-
-def _same(wanted: Any, got: Any) -> bool:
-    if isinstance(wanted, str) and isinstance(got, str) and ISO_TIME.fullmatch(wanted):
-        try:
-            return datetime.fromisoformat(wanted) == datetime.fromisoformat(got)
-        except ValueError:
-            return False
-    return bool(wanted == got)

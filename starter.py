@@ -496,6 +496,7 @@ def product_activities(case_record_path: Path) -> list[Any]:
 
 async def simulate(args: argparse.Namespace) -> int:
     # Imported here: officers' commands need no test server machinery.
+    import scenarios
     import simulation
 
     try:
@@ -507,7 +508,7 @@ async def simulate(args: argparse.Namespace) -> int:
     for path in args.files:
         try:
             replayed = await simulation.replay(path, test_server, product_activities)
-        except simulation.ScenarioError as error:
+        except scenarios.ScenarioError as error:
             print(error, file=sys.stderr)
             code = 2
             continue
@@ -515,8 +516,8 @@ async def simulate(args: argparse.Namespace) -> int:
         if not args.json:
             out(render_replay(path, replayed, zone), False)
         if args.check:
-            expect = simulation.load(path)[0].expect
-            found = simulation.differences(expect, replayed.outcome)
+            expect = scenarios.load(path)[0].expect
+            found = scenarios.differences(expect, replayed.outcome)
             # Under --json, standard output holds only the outcome.
             stream = sys.stderr if args.json else sys.stdout
             for difference in found:

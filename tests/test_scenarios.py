@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from activities import AdapterConfig, build_activities
-from simulation import differences, replay
+from scenarios import differences
+from simulation import replay
 from worker import bin_path
 
 HERE = Path(__file__).parent
