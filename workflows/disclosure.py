@@ -46,7 +46,9 @@ class AbuseDisclosure(StepTracker):
         fields = opening(disclosure, settings, now, prefix=DISCLOSURE_PREFIX)
         record = DisclosureRecord(**fields, disclosure=disclosure)
         tracker = cls(record)
-        tracker.chrono(now, "disclosure_opened", detail={"context": disclosure.context})
+        tracker.effects.chrono(
+            now, "disclosure_opened", detail={"context": disclosure.context}
+        )
         tracker.open_abuse_report(disclosure.received_at, now)
         tracker.advance(now)
         return tracker

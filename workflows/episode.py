@@ -130,11 +130,11 @@ class Episode(StepTracker):
     def _begin(self, now: datetime) -> None:
         report = self.report
         received = report.received_at
-        self.chrono(now, "episode_opened", detail={"phase": self.phase.value})
+        self.effects.chrono(now, "episode_opened", detail={"phase": self.phase.value})
         if report.handed_off:
             # §5.D: the lead agency runs the runaway protocol; probation
             # confirms it reported, so neither agency assumes the other did.
-            self.notice("hand_off", "liaison", now)
+            self.effects.notice("hand_off", "liaison", now)
             self.open_step(StepName.LEAD_AGENCY_CONFIRMATION, received, now)
         else:
             self.open_step(StepName.LAW_ENFORCEMENT_REPORT, received, now)
@@ -169,7 +169,9 @@ class Episode(StepTracker):
 
     def end(self, now: datetime) -> None:
         super().end(now)
-        self.chrono(now, EPISODE_ENDED, detail={"categories": self.categories()})
+        self.effects.chrono(
+            now, EPISODE_ENDED, detail={"categories": self.categories()}
+        )
 
     # -- monthly locate periods and the birthday -------------------------
 
@@ -178,7 +180,7 @@ class Episode(StepTracker):
             if not period.reminded and period.remind_at <= now:
                 period.reminded = True
                 if now < period.ends and not self._effort_in(period):
-                    self.notice(
+                    self.effects.notice(
                         "reminder",
                         "officer",
                         period.remind_at,
@@ -206,7 +208,9 @@ class Episode(StepTracker):
             item=f"period-{number}",
             due=ends,
             officer_id=self.record.officer_id,
-            idempotency_key=self.key(StepName.LOCATE_EFFORT, f"period-{number}"),
+            idempotency_key=self.effects.key(
+                StepName.LOCATE_EFFORT, f"period-{number}"
+            ),
         )
         self.record.outbox.append(OpenOfficerTask(request=request))
 
@@ -220,7 +224,7 @@ class Episode(StepTracker):
             self.record.escalations.append(
                 Escalation(step=StepName.LOCATE_EFFORT, period=period.number, at=now)
             )
-            self.notice(
+            self.effects.notice(
                 "escalation",
                 "supervisor",
                 now,
@@ -230,7 +234,9 @@ class Episode(StepTracker):
             )
         state = State.DONE if period.compliant else State.MISSED
         item = f"period-{period.number}"
-        self.chrono(now, "locate_period_judged", StepName.LOCATE_EFFORT, item, state)
+        self.effects.chrono(
+            now, "locate_period_judged", StepName.LOCATE_EFFORT, item, state
+        )
         self._open_period(period.number + 1, period.ends)
 
     def _effort_in(self, period: LocatePeriod) -> bool:
@@ -246,7 +252,7 @@ class Episode(StepTracker):
         for period in self.record.periods:
             if period not in kept and not period.judged:
                 item = f"period-{period.number}"
-                self.chrono(
+                self.effects.chrono(
                     now,
                     "locate_period_dropped",
                     StepName.LOCATE_EFFORT,
@@ -263,7 +269,7 @@ class Episode(StepTracker):
         # handled differently. A notice, never an escalation.
         self.record.birthday_noticed = True
         for recipient in ("officer", "supervisor"):
-            self.notice("birthday", recipient, birthday, due=birthday)
+            self.effects.notice("birthday", recipient, birthday, due=birthday)
 
     # -- officer and supervisor actions ----------------------------------
 
@@ -302,7 +308,7 @@ class Episode(StepTracker):
             # already sent stays in the record.
             period.compliant = True
         item = f"period-{period.number}" if period else None
-        self.chrono(
+        self.effects.chrono(
             now,
             "effort_recorded",
             StepName.LOCATE_EFFORT,
@@ -334,7 +340,7 @@ class Episode(StepTracker):
             by=action.by or self.record.officer_id,
         )
         self.record.located = located
-        self.chrono(now, "located", detail=located.model_dump(mode="json"))
+        self.effects.chrono(now, "located", detail=located.model_dump(mode="json"))
         self.settle(at, now, lambda step: STEPS[step.name].settled_when_found)
         self._drop_periods(at, now)
         if not self.report.handed_off:
@@ -378,7 +384,9 @@ class Episode(StepTracker):
             by=action.by or self.record.officer_id,
         )
         self.record.debrief = debrief
-        self.chrono(now, "debrief_recorded", detail=debrief.model_dump(mode="json"))
+        self.effects.chrono(
+            now, "debrief_recorded", detail=debrief.model_dump(mode="json")
+        )
         receipt = Receipt(method="in_person", performed_by=debrief.by)
         self.finish(self.record.steps[StepName.DEBRIEF], None, held_at, receipt, now)
         exploited = action.exploited_while_absent == "yes"
@@ -435,7 +443,7 @@ class Episode(StepTracker):
             reason=action.reason, by=action.by, notes=action.notes, closed_at=at
         )
         self.record.closure = closure
-        self.chrono(now, "closed", detail=closure.model_dump(mode="json"))
+        self.effects.chrono(now, "closed", detail=closure.model_dump(mode="json"))
         self.settle(at, now, lambda step: step.name not in KEPT_OPEN_BY_A_CLOSE)
         self._drop_periods(at, now)
         told_before = StepName.RETURN_NOTIFICATIONS in self.record.steps

@@ -16,7 +16,7 @@ from typing import Any
 
 from workflows import clocks
 from workflows.actions import CompleteStep, RecordAttempt
-from workflows.effects import ChronoEntry, Notice, NoticeKind, Receipt, StepRequest
+from workflows.effects import Receipt, StepRequest
 from workflows.payload import Disclosure, MissingReport
 from workflows.records import (
     ITEM_PRECEDENCE,
@@ -26,14 +26,13 @@ from workflows.records import (
     ItemRecord,
     OpenOfficerTask,
     PerformStep,
-    SendNotice,
     State,
     StepRecord,
     TrackedRecord,
-    WriteChrono,
 )
 from workflows.refusal import Refused
 from workflows.settings import CountySettings, Mode
+from workflows.side_effects import SideEffects
 from workflows.steps import STEPS, StepName, mode_of
 
 DONE_STATES = frozenset({State.DONE, State.DONE_LATE})
@@ -152,7 +151,9 @@ class StepTracker:
             step.reminded = True
             if now < step.due:
                 at = max(step.remind_at, step.opened_at)
-                self.notice("reminder", "officer", at, step=step.name, due=step.due)
+                self.effects.notice(
+                    "reminder", "officer", at, step=step.name, due=step.due
+                )
         if step.due <= now and step.escalated_at is None:
             # At due an open step is overdue, and the supervisor is told once.
             at = max(step.due, step.opened_at)
@@ -162,8 +163,10 @@ class StepTracker:
                 if item.state == State.PENDING:
                     item.state = State.OVERDUE
             self.record.escalations.append(Escalation(step=step.name, at=at))
-            self.notice("escalation", "supervisor", at, step=step.name, due=step.due)
-            self.chrono(at, "step_overdue", step.name, state=State.OVERDUE)
+            self.effects.notice(
+                "escalation", "supervisor", at, step=step.name, due=step.due
+            )
+            self.effects.chrono(at, "step_overdue", step.name, state=State.OVERDUE)
 
     # -- opening ---------------------------------------------------------
 
@@ -200,7 +203,7 @@ class StepTracker:
         if items is not None:
             step.items = {key: ItemRecord(state=state) for key, state in items.items()}
         self.record.steps[name] = step
-        self.chrono(
+        self.effects.chrono(
             now,
             "step_opened",
             name,
@@ -215,7 +218,7 @@ class StepTracker:
         if items is not None:
             units = [key for key, state in items.items() if state == State.PENDING]
         for item in units:
-            request = self.request(name, item, due)
+            request = self.effects.request(name, item, due)
             if mode == Mode.AUTOMATIC:
                 self.record.outbox.append(PerformStep(request=request))
             else:
@@ -297,7 +300,7 @@ class StepTracker:
             by=action.by or self.record.officer_id,
         )
         step.attempts.append(attempt)
-        self.chrono(
+        self.effects.chrono(
             now,
             "attempt_recorded",
             step.name,
@@ -327,7 +330,7 @@ class StepTracker:
                 state=state, done_at=performed_at, receipt=receipt
             )
             self._refresh(step)
-        self.chrono(
+        self.effects.chrono(
             now,
             "step_done",
             step.name,
@@ -370,7 +373,7 @@ class StepTracker:
                     if item.state in OPEN_STATES:
                         step.items[key] = ItemRecord(state=settled)
                 self._refresh(step)
-            self.chrono(now, "step_settled", step.name, state=step.state)
+            self.effects.chrono(now, "step_settled", step.name, state=step.state)
 
     def _refresh(self, step: StepRecord) -> None:
         """A step with items is open while any item is; else its items decide."""
@@ -422,74 +425,13 @@ class StepTracker:
             raise Refused(f"item: {item} of {name} is already {state}")
         return step
 
-    # -- side effects ----------------------------------------------------
-
-    def request(self, name: StepName, item: str | None, due: datetime) -> StepRequest:
-        return StepRequest(
-            case_id=self.record.case_id,
-            episode_id=self.record.episode_id,
-            step=name,
-            item=item,
-            due=due,
-            officer_id=self.record.officer_id,
-            idempotency_key=self.key(name, item, "perform"),
-        )
-
-    def key(self, *parts: object) -> str:
-        """An idempotency key: the episode, then what it is for; never a try."""
-        return "/".join([self.record.episode_id, *(str(p or "-") for p in parts)])
-
-    def notice(
-        self,
-        kind: NoticeKind,
-        recipient: str,
-        now: datetime,
-        step: StepName | None = None,
-        period: int | None = None,
-        due: datetime | None = None,
-    ) -> None:
-        recipient_id = {
-            "officer": self.record.officer_id,
-            "supervisor": self.record.supervisor_id,
-            "liaison": "lead_agency_liaison",
-        }[recipient]
-        notice = Notice(
-            case_id=self.record.case_id,
-            episode_id=self.record.episode_id,
-            kind=kind,
-            recipient=recipient,
-            recipient_id=recipient_id,
-            step=step,
-            period=period,
-            due=due,
-            at=now,
-            idempotency_key=self.key(kind, recipient, step, period),
-        )
-        self.record.outbox.append(SendNotice(notice=notice))
-
-    def chrono(
-        self,
-        now: datetime,
-        event: str,
-        step: StepName | None = None,
-        item: str | None = None,
-        state: State | None = None,
-        detail: dict[str, Any] | None = None,
-    ) -> None:
-        self.record.sequence += 1
-        entry = ChronoEntry(
-            case_id=self.record.case_id,
-            episode_id=self.record.episode_id,
-            at=now,
-            event=event,
-            step=step,
-            item=item,
-            state=state.value if state else None,
-            detail=detail or {},
-            idempotency_key=self.key("chrono", self.record.sequence),
-        )
-        self.record.outbox.append(WriteChrono(entry=entry))
+    @property
+    def effects(self) -> SideEffects:
+        """Where this tracker writes the side effects it decides."""
+        return SideEffects(self.record)
 
     def record_refused_signal(self, signal: str, rule: str, now: datetime) -> None:
         """A signal cannot be refused to its sender: the chrono keeps it."""
-        self.chrono(now, "signal_refused", detail={"signal": signal, "rule": rule})
+        self.effects.chrono(
+            now, "signal_refused", detail={"signal": signal, "rule": rule}
+        )
