@@ -136,6 +136,9 @@ class Escalation(Record):
 class PerformStep(Record):
     kind: Literal["perform_step"] = "perform_step"
     request: StepRequest
+    # When the step asked its adapter; an answer within the clock's grace is
+    # taken as done at this moment ("done the moment it opens").
+    requested_at: AwareDatetime | None = None
 
 
 class OpenOfficerTask(Record):

@@ -220,7 +220,9 @@ class StepTracker:
         for item in units:
             request = self.effects.request(name, item, due)
             if mode == Mode.AUTOMATIC:
-                self.record.outbox.append(PerformStep(request=request))
+                self.record.outbox.append(
+                    PerformStep(request=request, requested_at=now)
+                )
             else:
                 self.record.outbox.append(OpenOfficerTask(request=request))
 
