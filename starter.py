@@ -168,6 +168,14 @@ def aware_time(text: str) -> str:
     return value.isoformat()
 
 
+def safe_id(text: str) -> str:
+    """A case id as typed, echoed only when it looks like one: a mistyped
+    argument may be a youth's name."""
+    return (
+        text if text and set(text) <= ID_CHARACTERS and len(text) <= 40 else "(given)"
+    )
+
+
 def officer_id(text: str) -> str:
     if not text or not set(text) <= ID_CHARACTERS:
         raise argparse.ArgumentTypeError("must be an id (letters, digits, . _ -)")
@@ -208,7 +216,7 @@ async def episode_handle(case_id: str, *, running: bool) -> WorkflowHandle:
         description = await handle.describe()
     except RPCError as error:
         if error.status == RPCStatusCode.NOT_FOUND:
-            raise CliError(f"case {case_id} has no episode") from None
+            raise CliError(f"case {safe_id(case_id)} has no episode") from None
         raise
     if running and description.status != WorkflowExecutionStatus.RUNNING:
         raise CliError(

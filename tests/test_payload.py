@@ -189,3 +189,13 @@ def _values_of(value: Any, key: str) -> list[Any]:
     if isinstance(value, list):
         return [v for item in value for v in _values_of(item, key)]
     return []
+
+
+def test_unknown_field_named_like_a_person_is_not_echoed() -> None:
+    payload = example()
+    payload["Zephyrine Quillfeather"] = "x"
+
+    with pytest.raises(ValidationError) as refused:
+        validate_report(payload, None)
+
+    assert explain(refused.value) == "has a field that is not known"
