@@ -65,19 +65,27 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def load_token(environ: Mapping[str, str] | None = None) -> str:
+def load_token(
+    environ: Mapping[str, str] | None = None,
+    *,
+    file_env: str = TOKEN_FILE_ENV,
+    inline_env: str = TOKEN_ENV,
+) -> str:
     """The token from ``CSEC_CODEC_TOKEN_FILE`` or ``CSEC_CODEC_TOKEN``.
+
+    ``file_env`` and ``inline_env`` name other variables, for another
+    server's token (the supervisor page's).
 
     Raises:
         TokenConfigError: neither or both set, a file others may read, or a
             token too short to resist guessing. The token is never quoted.
     """
     environ = os.environ if environ is None else environ
-    path, inline = environ.get(TOKEN_FILE_ENV), environ.get(TOKEN_ENV)
+    path, inline = environ.get(file_env), environ.get(inline_env)
     if path and inline:
-        raise TokenConfigError(f"set {TOKEN_FILE_ENV} or {TOKEN_ENV}, not both")
+        raise TokenConfigError(f"set {file_env} or {inline_env}, not both")
     if path:
-        source = f"{TOKEN_FILE_ENV} {path}"
+        source = f"{file_env} {path}"
         try:
             mode = Path(path).stat().st_mode
             token = Path(path).read_text(encoding="utf-8").strip()
@@ -87,9 +95,9 @@ def load_token(environ: Mapping[str, str] | None = None) -> str:
         if mode & (stat.S_IRWXG | stat.S_IRWXO):
             raise TokenConfigError(f"{source}: readable by others; chmod 600 it")
     elif inline:
-        source, token = TOKEN_ENV, inline.strip()
+        source, token = inline_env, inline.strip()
     else:
-        raise TokenConfigError(f"no token: set {TOKEN_FILE_ENV} or {TOKEN_ENV}")
+        raise TokenConfigError(f"no token: set {file_env} or {inline_env}")
     if len(token) < TOKEN_MIN_LENGTH:
         raise TokenConfigError(
             f"{source}: the token must be at least {TOKEN_MIN_LENGTH} characters"

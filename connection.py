@@ -1,36 +1,104 @@
 """How the worker and the command line reach a Temporal cluster.
 
-Read from the environment, under the names the ``temporal`` CLI reads, so one
-environment serves both:
+The ``[temporal]`` table of the configuration (``config.py``), each key
+also read from the environment under the name the ``temporal`` CLI reads,
+so one environment serves both:
 
-    TEMPORAL_ADDRESS                   host:port (default 127.0.0.1:7233)
-    TEMPORAL_NAMESPACE                 default ``default``
-    TEMPORAL_TLS                       true: TLS with the system's CAs
-    TEMPORAL_TLS_SERVER_CA_CERT_PATH   the cluster's CA (PEM); implies TLS
-    TEMPORAL_TLS_CLIENT_CERT_PATH      mTLS client certificate (PEM) ...
-    TEMPORAL_TLS_CLIENT_KEY_PATH       ... and its private key, both or neither
-    TEMPORAL_TLS_SERVER_NAME           the name the server's certificate holds
-    TEMPORAL_API_KEY                   an API key (Temporal Cloud); implies TLS
+    key                  variable                          meaning
+    address              TEMPORAL_ADDRESS                  host:port, 127.0.0.1:7233
+    namespace            TEMPORAL_NAMESPACE                default ``default``
+    tls                  TEMPORAL_TLS                      true: the system's CAs
+    server_ca_cert_path  TEMPORAL_TLS_SERVER_CA_CERT_PATH  the cluster's CA (PEM)
+    client_cert_path     TEMPORAL_TLS_CLIENT_CERT_PATH     mTLS certificate (PEM)
+    client_key_path      TEMPORAL_TLS_CLIENT_KEY_PATH      ... and its key
+    server_name          TEMPORAL_TLS_SERVER_NAME          name in the certificate
+    api_key              TEMPORAL_API_KEY                  an API key (Cloud)
 
-Certificate files are read once, at start, so a missing one is an error
-before anything connects.
+A CA, a client certificate, a server name or an API key turns TLS on.
+
+Certificate files are read when the settings are checked, at start, so a
+missing one is an error before anything connects.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+)
 from temporalio.service import TLSConfig
 
 DEFAULT_ADDRESS = "127.0.0.1:7233"
-TRUE, FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 
 
-class ConnectionConfigError(ValueError):
-    """A connection setting that cannot be used; nothing was connected."""
+class TemporalSettings(BaseModel):
+    """The ``[temporal]`` table: where the cluster is, how to prove who we are.
+
+    ``tls`` is validated last, so that it sees every setting that needs TLS.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    address: str = Field(default=DEFAULT_ADDRESS, pattern=r"^\S+:\d{1,5}$")
+    namespace: str = Field(default="default", min_length=1)
+    server_ca_cert_path: Path | None = None
+    client_cert_path: Path | None = None
+    client_key_path: Path | None = Field(default=None, validate_default=True)
+    server_name: str | None = None
+    api_key: SecretStr | None = None
+    tls: bool | None = Field(default=None, validate_default=True)
+
+    @field_validator("server_ca_cert_path", "client_cert_path", "client_key_path")
+    @classmethod
+    def pem_file(cls, path: Path | None) -> Path | None:
+        if path is not None:
+            read_pem(path)
+        return path
+
+    @field_validator("client_key_path")
+    @classmethod
+    def key_with_certificate(
+        cls, key: Path | None, info: ValidationInfo
+    ) -> Path | None:
+        if "client_cert_path" not in info.data:
+            return key  # the certificate's own error says why
+        if (info.data["client_cert_path"] is None) != (key is None):
+            raise ValueError("set it and client_cert_path for mTLS, or neither")
+        return key
+
+    @field_validator("tls")
+    @classmethod
+    def tls_when_needed(cls, tls: bool | None, info: ValidationInfo) -> bool | None:
+        needing = [
+            name
+            for name in ("server_ca_cert_path", "client_cert_path", "server_name")
+            if info.data.get(name) is not None
+        ] + (["api_key"] if info.data.get("api_key") is not None else [])
+        if tls is False and needing:
+            raise ValueError(f"is false, but these need TLS: {', '.join(needing)}")
+        return tls
+
+
+def read_pem(path: Path) -> bytes:
+    """A PEM file's bytes.
+
+    Raises:
+        ValueError: naming the path and why it cannot be used.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise ValueError(f"{path} cannot be read ({error.strerror})") from None
+    if b"-----BEGIN " not in data:
+        raise ValueError(f"{path} is not a PEM file")
+    return data
 
 
 @dataclass(frozen=True)
@@ -61,64 +129,32 @@ class ConnectionConfig:
         return f"{kind}+api_key" if self.api_key else kind
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> ConnectionConfig:
-        """The configuration in the environment (see the module's table).
+    def from_settings(cls, settings: TemporalSettings) -> ConnectionConfig:
+        """The connection that checked settings describe.
 
-        Raises:
-            ConnectionConfigError: naming the variable and what is wrong.
+        A CA, a client certificate, a server name or an API key turns TLS
+        on; ``tls = true`` alone uses the system's CAs.
         """
-        env = os.environ if environ is None else environ
-        switch = _value(env, "TEMPORAL_TLS")
-        if switch is not None and switch.lower() not in TRUE | FALSE:
-            raise ConnectionConfigError("TEMPORAL_TLS: must be true or false")
-        ca = _read_pem(env, "TEMPORAL_TLS_SERVER_CA_CERT_PATH")
-        cert = _read_pem(env, "TEMPORAL_TLS_CLIENT_CERT_PATH")
-        key = _read_pem(env, "TEMPORAL_TLS_CLIENT_KEY_PATH")
-        server_name = _value(env, "TEMPORAL_TLS_SERVER_NAME")
-        api_key = _value(env, "TEMPORAL_API_KEY")
-        if (cert is None) != (key is None):
-            raise ConnectionConfigError(
-                "TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH: "
-                "set both for mTLS, or neither"
+        ca, cert, key = (
+            None if path is None else read_pem(path)
+            for path in (
+                settings.server_ca_cert_path,
+                settings.client_cert_path,
+                settings.client_key_path,
             )
-        wants_tls = any(x is not None for x in (ca, cert, server_name, api_key))
-        if switch is not None and switch.lower() in FALSE and wants_tls:
-            raise ConnectionConfigError(
-                "TEMPORAL_TLS: is false, but a CA, a client certificate, a "
-                "server name or an API key is set, and those need TLS"
-            )
-        tls: TLSConfig | bool = wants_tls or (
-            switch is not None and switch.lower() in TRUE
         )
-        if ca is not None or cert is not None or server_name is not None:
+        api_key = settings.api_key
+        tls: TLSConfig | bool = bool(settings.tls) or api_key is not None
+        if ca is not None or cert is not None or settings.server_name is not None:
             tls = TLSConfig(
                 server_root_ca_cert=ca,
-                domain=server_name,
+                domain=settings.server_name,
                 client_cert=cert,
                 client_private_key=key,
             )
         return cls(
-            address=_value(env, "TEMPORAL_ADDRESS") or DEFAULT_ADDRESS,
-            namespace=_value(env, "TEMPORAL_NAMESPACE") or "default",
+            address=settings.address,
+            namespace=settings.namespace,
             tls=tls,
-            api_key=api_key,
+            api_key=None if api_key is None else api_key.get_secret_value(),
         )
-
-
-def _value(env: Mapping[str, str], name: str) -> str | None:
-    return env.get(name, "").strip() or None
-
-
-def _read_pem(env: Mapping[str, str], name: str) -> bytes | None:
-    path = _value(env, name)
-    if path is None:
-        return None
-    try:
-        data = Path(path).read_bytes()
-    except OSError as error:
-        raise ConnectionConfigError(
-            f"{name}: {path} cannot be read ({error.strerror})"
-        ) from None
-    if b"-----BEGIN " not in data:
-        raise ConnectionConfigError(f"{name}: {path} is not a PEM file")
-    return data

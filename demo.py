@@ -3,8 +3,12 @@
 ``make demo`` starts the Temporal dev server from the venv on a fresh SQLite
 file and free loopback ports, runs a worker in this process, opens an episode
 from ``examples/payload.json`` as if the officer learned of the absence 30
-minutes ago, then acts as the officer would through ``starter.py``. Everything
-it started is stopped before it exits; nothing is downloaded.
+minutes ago, then acts as the officer would through ``starter.py``. A second
+absence, learned of two days ago, opens overdue and escalates. The worker
+serves its metrics on a free loopback port, and the demo ends by printing the
+product's counters from there. It runs on ``county.example.toml``, never on
+the shell's configuration. Everything it started is stopped before it exits;
+nothing is downloaded.
 
 Payloads are sealed with the key in ``state/keys`` and the Web UI reads them
 through the codec server, for a browser signed in with the token in
@@ -28,12 +32,17 @@ from pathlib import Path
 
 from codec import EncryptionCodec, data_converter, load_keys
 from codec_server import start_local, use_local_token
+from config import load_config
 from logs import configure_logging
+from telemetry import metrics_runtime, product_counters
 from worker import build_worker, start_dev_server, use_local_keys
 from workflows.payload import received_recently
 
 HERE = Path(__file__).resolve().parent
 PAYLOAD = HERE / "examples" / "payload.json"
+# The demo's configuration: the example's defaults, whatever the shell says,
+# so that no adapter the county configured is ever sent a fictional case.
+CONFIG = HERE / "county.example.toml"
 STARTER = HERE / "starter.py"
 STATE = HERE / "state"
 
@@ -52,7 +61,7 @@ async def starter(address: str, command: str, expect: int = 0) -> None:
         sys.executable,
         str(STARTER),
         *shlex.split(command),
-        env={**os.environ, "TEMPORAL_ADDRESS": address},
+        env={**os.environ, "TEMPORAL_ADDRESS": address, "COUNTY_CONFIG": str(CONFIG)},
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
@@ -94,6 +103,41 @@ async def tour(address: str, folder: Path) -> None:
     await starter(address, f"status {case}")
 
 
+async def overdue_case(address: str, folder: Path, metrics_url: str) -> None:
+    """A second absence, learned of two days ago and left alone: its
+    24-hour steps are overdue from the start and escalate at once."""
+    payload = json.loads(PAYLOAD.read_text())
+    payload = received_recently(payload, timedelta(days=2))
+    payload["case_id"] += "-B"
+    path = folder / "overdue.json"
+    path.write_text(json.dumps(payload, indent=2))
+    await starter(address, f"start {shlex.quote(str(path))}")
+    # The escalations are activities of their own; wait until they are sent.
+    for _ in range(100):
+        if any(
+            line.startswith("missing_youth_escalations")
+            for line in product_counters(metrics_url)
+        ):
+            break
+        await asyncio.sleep(0.1)
+    await starter(address, "list --overdue")
+
+
+# The labels every series carries; the demo shows the product's own.
+SDK_LABELS = {"activity_type", "namespace", "service_name", "task_queue"}
+
+
+def readable(line: str) -> str:
+    """A counter's line without the SDK's labels: name, labels, value."""
+    series, _, value = line.rpartition(" ")
+    name, _, labels = series.partition("{")
+    pairs = [pair.split("=", 1) for pair in labels.rstrip("}").split(",") if pair]
+    own = [
+        f"{key}={text.strip(chr(34))}" for key, text in pairs if key not in SDK_LABELS
+    ]
+    return f"{name:<30} {' '.join(own):<48} {value}"
+
+
 def occurrences(folder: Path, text: str) -> int:
     """How often ``text`` is written in the files of ``folder``, as bytes."""
     return sum(
@@ -116,18 +160,33 @@ async def main() -> int:
     codec_url = f"http://{codec_url[0]}:{codec_url[1]}"
     with tempfile.TemporaryDirectory(prefix="missing-youth-demo-") as name:
         folder = Path(name)
+        config = load_config(
+            CONFIG,
+            {
+                "CASE_RECORD_PATH": str(folder / "case_record"),
+                "CSEC__METRICS__PROMETHEUS": f"127.0.0.1:{free_port()}",
+            },
+        )
+        assert config.adapters is not None and config.metrics.prometheus
+        metrics_url = f"http://{config.metrics.prometheus}/metrics"
         env = await start_dev_server(
             folder / "server",
             port=free_port(),
             ui_port=ui_port,
             converter=data_converter(keys),
             extra_args=["--ui-codec-endpoint", codec_url],
+            runtime=metrics_runtime(config.metrics.prometheus),
         )
         address = env.client.service_client.config.target_host
         print(f"dev server on {address} (database in a temporary folder)")
+        print(f"metrics on {metrics_url}")
         try:
-            async with build_worker(env.client, folder / "case_record"):
+            async with build_worker(env.client, config.adapters):
                 await tour(address, folder)
+                await overdue_case(address, folder, metrics_url)
+                print(f"\nthe product's counters at {metrics_url}:")
+                for line in product_counters(metrics_url):
+                    print(f"  {readable(line)}")
                 last_name = json.loads(PAYLOAD.read_text())["youth"]["last_name"]
                 print(
                     f"\nthe server's database holds the youth's last name "

@@ -79,6 +79,7 @@ async def replay(
     test_server: Path,
     activities_for: Any,
     keep_history: Callable[[str], None] | None = None,
+    runtime: Runtime | None = None,
 ) -> Replay:
     """Run one scenario file on a fresh time-skipping server.
 
@@ -88,6 +89,8 @@ async def replay(
         activities_for: called with the case-record path, returns the
             activities to run (the product's own, by configuration).
         keep_history: given the episode's history as JSON, for saving.
+        runtime: the SDK runtime of the client and worker, e.g. one that
+            serves metrics; by default ``quiet_runtime()``.
     """
     scenario, _ = load(path)
     start_at = scenario.start_at or datetime.fromisoformat(
@@ -103,7 +106,7 @@ async def replay(
             if keep_history
             else data_converter(KeyRing.generate())
         ),
-        runtime=quiet_runtime(),
+        runtime=runtime or quiet_runtime(),
     )
     async with env:
         years = CYCLE_YEARS * cycles_to_future(start_at, await env.get_current_time())

@@ -22,6 +22,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
@@ -50,10 +51,10 @@ from temporalio.runtime import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
+import supervisor_cli
 from activities import AdapterConfig, build_activities
 from codec import KeyConfigError, UnreadablePayload, data_converter, load_keys
-from config import ConfigError, load_settings
-from connection import ConnectionConfig, ConnectionConfigError
+from config import Config, ConfigError, load_config, load_settings
 from logs import configure_logging
 from views import render_disclosure, render_replay, render_status, table, when
 from worker import bin_path, connect
@@ -185,17 +186,35 @@ def officer_id(text: str) -> str:
 # -- talking to Temporal --------------------------------------------------
 
 
+# The command's --config, for what reads the configuration deep inside it.
+CONFIG_PATH: ContextVar[Path | None] = ContextVar("config_path", default=None)
+
+
+def configuration() -> Config:
+    """The command's configuration (``config.py``): the file given with
+    ``--config`` or ``COUNTY_CONFIG``, the environment over it. The command
+    line reads no adapter's settings, so it needs none of their secrets.
+
+    Raises:
+        ConfigError: naming the key and the rule.
+    """
+    return load_config(CONFIG_PATH.get(), adapters=False)
+
+
 def address() -> str:
-    return os.environ.get("TEMPORAL_ADDRESS", DEFAULT_ADDRESS)
+    try:
+        return configuration().temporal.address
+    except ConfigError:
+        return DEFAULT_ADDRESS
 
 
 async def client() -> Client:
     """A client sealing payloads with the configured keys (``codec.py``), over
     the configured TLS or API key (``connection.py``)."""
+    config = configuration().connection()
     try:
-        config = ConnectionConfig.from_env()
         converter = data_converter(load_keys())
-    except (ConnectionConfigError, KeyConfigError) as error:
+    except KeyConfigError as error:
         raise CliError(str(error), 2) from None
     try:
         return await connect(
@@ -499,6 +518,9 @@ async def list_open(args: argparse.Namespace) -> int:
 
 
 def product_activities(case_record_path: Path) -> list[Any]:
+    """The product's activities with the recording adapters on a throwaway
+    file: a simulation never mails a party or posts to an agency, whatever
+    the configuration chooses for the workers."""
     return build_activities(AdapterConfig(case_record_path=case_record_path))
 
 
@@ -558,7 +580,8 @@ def parser() -> Parser:
         "--config",
         type=Path,
         default=None,
-        help="county settings (TOML: [county], [modes]); default $COUNTY_CONFIG",
+        help="the configuration (TOML; see county.example.toml); "
+        "default $COUNTY_CONFIG",
     )
     top = Parser(prog="starter.py", description=__doc__.splitlines()[0])
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -644,6 +667,8 @@ def parser() -> Parser:
     sub = command("simulate", simulate, "replay scenario files (FORMAT.md)")
     sub.add_argument("--check", action="store_true", help="compare with 'expect'")
     sub.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    # overview, tasks, annual-report, schedule-annual-report, assess.
+    supervisor_cli.add_commands(command, client)
     return top
 
 
@@ -652,6 +677,7 @@ async def run(argv: Sequence[str] | None = None) -> int:
     as_json = "--json" in (sys.argv[1:] if argv is None else argv)
     try:
         args = parser().parse_args(argv)
+        CONFIG_PATH.set(args.config)
         return int(await args.handler(args))
     except CliError as error:
         message, code = str(error), error.code

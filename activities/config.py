@@ -28,6 +28,7 @@ from activities.agencies import (
     LawEnforcementOutbox,
     NcmecOutbox,
 )
+from activities.annual_report import AnnualReportActivities
 from activities.case_record import SqlCaseRecord
 from activities.documentation import DocumentationOutbox
 from activities.mail import PartyMail, StaffMail
@@ -211,11 +212,16 @@ def build_adapters(config: AdapterConfig) -> Adapters:
 
 def build_activities(config: AdapterConfig) -> list[Callable[..., Any]]:
     """The worker's activities, bound to the configured adapters."""
-    activities = ProtocolActivities(build_adapters(config))
+    adapters = build_adapters(config)
+    activities = ProtocolActivities(adapters)
+    assert isinstance(adapters.case_record, SqlCaseRecord)
+    annual = AnnualReportActivities(adapters.case_record, adapters.staff_messages)
     return [
         activities.open_case_record,
         activities.perform_step,
         activities.open_officer_task,
         activities.send_notice,
         activities.record_chrono,
+        annual.compute_annual_report,
+        annual.send_annual_report,
     ]

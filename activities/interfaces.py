@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
+from workflows.annual_counts import AnnualReport
 from workflows.effects import ChronoEntry, EpisodeOpened, Notice, Receipt, StepRequest
 from workflows.payload import Disclosure, MissingReport
 
@@ -90,6 +91,10 @@ class StaffMessages(Protocol):
 
     async def send(self, notice: Notice) -> None:
         """Deliver a reminder, escalation, birthday or hand-off notice."""
+        ...
+
+    async def send_annual_report(self, report: AnnualReport, recipient_id: str) -> None:
+        """Deliver the year's §4.D counts to the supervising officer."""
         ...
 
 

@@ -15,11 +15,13 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
+from activities import report_record
 from activities.case_record import SqlCaseRecord
 from activities.clock import now
 from activities.errors import NotDeliverable
 from activities.outbox import Body
 from activities.smtp import Mailer, compose
+from workflows.annual_counts import CATEGORIES, AnnualReport
 from workflows.effects import Method, Notice, StepRequest
 from workflows.payload import Disclosure, MissingReport
 
@@ -145,6 +147,57 @@ class StaffMail:
             recipient=notice.recipient,
             recipient_id=notice.recipient_id,
         )
+
+    async def send_annual_report(self, report: AnnualReport, recipient_id: str) -> None:
+        """Mail the year's counts to the supervising officer.
+
+        Their address is the one the latest payload naming them as
+        supervisor gives.
+
+        Raises:
+            NotDeliverable: No payload gives an e-mail address for them.
+            RefusedByRecipient: Their mail server refused it.
+        """
+        what = f"annual report {report.year} to supervisor {recipient_id}"
+        address = await asyncio.to_thread(supervisor_address, self.record, recipient_id)
+        if address is None:
+            raise NotDeliverable(f"{what}: no payload gives an e-mail address")
+        subject = f"Annual State report (CSEC), {report.year}"
+        lines = [
+            f"The counts of unique youths for {report.year} ({report.time_zone}),",
+            "for the report to the State (section 4.D of the CSEC policy):",
+            "",
+            *(
+                f"  {key:>3}  {report.counts[key]:>5}  {text}"
+                for key, text in CATEGORIES.items()
+            ),
+            "",
+            f"Youths classified: {report.youths}.",
+        ]
+        message = compose(
+            self.mailer.config,
+            address,
+            subject,
+            "\n".join(lines) + "\n" + FOOTER,
+            f"annual-report/{report.year}/{recipient_id}",
+            self.clock(),
+        )
+        await self.mailer.deliver(message, what)
+
+
+def supervisor_address(record: SqlCaseRecord, supervisor_id: str) -> str | None:
+    """The supervisor's address in the latest payload that names them."""
+    found = report_record.rows(
+        record,
+        "SELECT report_json FROM episodes WHERE supervisor_id = ?"
+        " ORDER BY received_at DESC",
+        supervisor_id,
+    )
+    for row in found:
+        email = row["report"].get("supervisor", {}).get("email")
+        if email:
+            return str(email)
+    return None
 
 
 def staff_address(report: MissingReport | Disclosure, recipient: str) -> str | None:

@@ -15,6 +15,7 @@ import structlog
 from activities import bodies
 from activities.errors import NotDeliverable
 from activities.outbox import Outbox
+from workflows.annual_counts import AnnualReport
 from workflows.effects import Method, Notice, Receipt, StepRequest
 from workflows.payload import MissingReport, Party
 
@@ -93,4 +94,14 @@ class LoggedStaffMessages:
             item=notice.item,
             period=notice.period,
             due=None if notice.due is None else notice.due.isoformat(),
+        )
+
+    async def send_annual_report(self, report: AnnualReport, recipient_id: str) -> None:
+        """Log the year's counts for the supervising officer: no personal data."""
+        log.info(
+            "annual_report_ready",
+            year=report.year,
+            recipient_id=recipient_id,
+            youths=report.youths,
+            counts=report.counts,
         )

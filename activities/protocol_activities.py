@@ -30,6 +30,14 @@ from activities.interfaces import (
     Notifications,
     StaffMessages,
 )
+from activities.metrics import (
+    ADAPTER_FAILURES,
+    ESCALATIONS,
+    REMINDERS,
+    STEPS_DONE,
+    STEPS_OVERDUE,
+    count,
+)
 from workflows import effects
 from workflows.effects import ChronoEntry, EpisodeOpened, Notice, Receipt, StepRequest
 from workflows.payload import AGENCY_ITEMS
@@ -41,6 +49,14 @@ log = structlog.get_logger()
 PARTY = "party"
 
 Perform = Callable[[StepRequest], Awaitable[Receipt]]
+# The product's counters (activities/metrics.py) each kind of event adds to.
+NOTICE_COUNTERS = {"escalation": ESCALATIONS, "reminder": REMINDERS}
+CHRONO_COUNTERS = {"step_overdue": STEPS_OVERDUE, "step_done": STEPS_DONE}
+
+
+def failure(error: BaseException) -> str:
+    """An error's kind for a label: its ``ApplicationError`` type, or class."""
+    return str(getattr(error, "type", None) or type(error).__name__)
 
 
 @dataclass(frozen=True)
@@ -88,7 +104,12 @@ class ProtocolActivities:
             NotDeliverable: No integration does this step for this item.
             UnknownEpisode: The episode is not in the case record.
         """
-        return await self.route(request)(request)
+        perform = self.route(request)
+        try:
+            return await perform(request)
+        except Exception as error:
+            count(ADAPTER_FAILURES, step=request.step.value, error=failure(error))
+            raise
 
     @activity.defn(name=effects.OPEN_OFFICER_TASK)
     async def open_officer_task(self, request: StepRequest) -> None:
@@ -114,17 +135,29 @@ class ProtocolActivities:
         sends it twice; a reminder twice beats an escalation never.
         """
         record = self.adapters.case_record
+        step = "" if notice.step is None else notice.step.value
         if await asyncio.to_thread(record.record_notice, notice):
-            await self.adapters.staff_messages.send(notice)
+            try:
+                await self.adapters.staff_messages.send(notice)
+            except Exception as error:
+                count(ADAPTER_FAILURES, step=step, error=failure(error))
+                raise
             sent_at = self.clock()
             await asyncio.to_thread(
                 record.mark_notice_sent, notice.idempotency_key, sent_at
             )
+            if notice.kind in NOTICE_COUNTERS:
+                count(NOTICE_COUNTERS[notice.kind], step=step)
 
     @activity.defn(name=effects.RECORD_CHRONO)
     async def record_chrono(self, entry: ChronoEntry) -> None:
         """Add a line to the chrono; a final state closes the officer's task."""
         await asyncio.to_thread(self.adapters.case_record.record_chrono, entry)
+        if entry.step is not None and entry.event in CHRONO_COUNTERS:
+            labels = {"step": entry.step.value}
+            if entry.event == "step_done":
+                labels["state"] = str(entry.state)
+            count(CHRONO_COUNTERS[entry.event], **labels)
         log.info(
             "chrono_recorded",
             case_id=entry.case_id,

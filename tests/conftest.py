@@ -31,8 +31,9 @@ from worker import bin_path, start_dev_server
 from workflows.search import SEARCH_ATTRIBUTES
 
 # The case records every kind of store is tested on (SQLite, PostgreSQL),
-# and the SMTP and HTTP servers on loopback that the adapters talk to.
-pytest_plugins = ["tests.case_records", "tests.loopback_servers"]
+# the SMTP and HTTP servers on loopback that the adapters talk to, and a
+# small caseload for the supervisors' views.
+pytest_plugins = ["tests.case_records", "tests.loopback_servers", "tests.open_episodes"]
 
 
 def _binary(name: str) -> Path:

@@ -11,7 +11,13 @@ import pytest
 from temporalio.service import TLSConfig
 
 import starter
-from connection import ConnectionConfig, ConnectionConfigError
+from config import ConfigError, load_config
+from connection import ConnectionConfig
+
+
+def from_env(environ: dict[str, str]) -> ConnectionConfig:
+    return load_config(None, environ, adapters=False).connection()
+
 
 PEM = b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 
@@ -26,7 +32,7 @@ def pem_files(tmp_path):
 
 
 def test_nothing_set_is_the_local_dev_server_in_plain_grpc():
-    config = ConnectionConfig.from_env({})
+    config = from_env({})
 
     assert (config.address, config.namespace) == ("127.0.0.1:7233", "default")
     assert config.tls is False and config.api_key is None
@@ -34,7 +40,7 @@ def test_nothing_set_is_the_local_dev_server_in_plain_grpc():
 
 
 def test_api_key_alone_uses_tls_with_the_system_cas():
-    config = ConnectionConfig.from_env(
+    config = from_env(
         {
             "TEMPORAL_ADDRESS": "county.a1b2c.tmprl.cloud:7233",
             "TEMPORAL_NAMESPACE": "county.a1b2c",
@@ -48,7 +54,7 @@ def test_api_key_alone_uses_tls_with_the_system_cas():
 
 
 def test_ca_and_client_certificate_make_mutual_tls(pem_files):
-    config = ConnectionConfig.from_env(
+    config = from_env(
         {
             "TEMPORAL_TLS_SERVER_CA_CERT_PATH": str(pem_files["ca.pem"]),
             "TEMPORAL_TLS_CLIENT_CERT_PATH": str(pem_files["client.pem"]),
@@ -68,9 +74,7 @@ def test_ca_and_client_certificate_make_mutual_tls(pem_files):
 
 
 def test_ca_alone_is_tls_verifying_the_cluster(pem_files):
-    config = ConnectionConfig.from_env(
-        {"TEMPORAL_TLS_SERVER_CA_CERT_PATH": str(pem_files["ca.pem"])}
-    )
+    config = from_env({"TEMPORAL_TLS_SERVER_CA_CERT_PATH": str(pem_files["ca.pem"])})
 
     assert isinstance(config.tls, TLSConfig)
     assert config.tls.server_root_ca_cert == pem_files["ca.pem"].read_bytes()
@@ -82,21 +86,26 @@ def test_ca_alone_is_tls_verifying_the_cluster(pem_files):
     [
         (
             {"TEMPORAL_TLS_CLIENT_CERT_PATH": "{dir}/missing.pem"},
-            "TEMPORAL_TLS_CLIENT_CERT_PATH: {dir}/missing.pem cannot be read "
-            "(No such file or directory)",
+            "temporal.client_cert_path (TEMPORAL_TLS_CLIENT_CERT_PATH): "
+            "{dir}/missing.pem cannot be read (No such file or directory)",
         ),
         (
             {"TEMPORAL_TLS_CLIENT_CERT_PATH": "{dir}/client.pem"},
-            "set both for mTLS, or neither",
+            "temporal.client_key_path: set it and client_cert_path for mTLS, "
+            "or neither",
         ),
         (
             {"TEMPORAL_TLS_SERVER_CA_CERT_PATH": "{dir}/notes.txt"},
-            "TEMPORAL_TLS_SERVER_CA_CERT_PATH: {dir}/notes.txt is not a PEM file",
+            "temporal.server_ca_cert_path (TEMPORAL_TLS_SERVER_CA_CERT_PATH): "
+            "{dir}/notes.txt is not a PEM file",
         ),
-        ({"TEMPORAL_TLS": "maybe"}, "TEMPORAL_TLS: must be true or false"),
+        (
+            {"TEMPORAL_TLS": "maybe"},
+            "temporal.tls (TEMPORAL_TLS): Input should be a valid boolean",
+        ),
         (
             {"TEMPORAL_TLS": "false", "TEMPORAL_API_KEY": "k"},
-            "TEMPORAL_TLS: is false, but",
+            "temporal.tls (TEMPORAL_TLS): is false, but these need TLS: api_key",
         ),
     ],
 )
@@ -104,8 +113,8 @@ def test_wrong_setting_is_a_clear_error(environ, message, pem_files, tmp_path):
     (tmp_path / "notes.txt").write_text("not a certificate")
     environ = {key: value.format(dir=tmp_path) for key, value in environ.items()}
 
-    with pytest.raises(ConnectionConfigError) as raised:
-        ConnectionConfig.from_env(environ)
+    with pytest.raises(ConfigError) as raised:
+        from_env(environ)
 
     assert message.format(dir=tmp_path) in str(raised.value)
 
@@ -122,6 +131,8 @@ async def test_cli_with_a_missing_certificate_stops_before_connecting(
     assert code == 2
     assert capsys.readouterr() == (
         "",
-        f"TEMPORAL_TLS_CLIENT_CERT_PATH: {missing} cannot be read "
-        "(No such file or directory)\n",
+        "temporal.client_cert_path (TEMPORAL_TLS_CLIENT_CERT_PATH): "
+        f"{missing} cannot be read (No such file or directory); "
+        "temporal.client_key_path (TEMPORAL_TLS_CLIENT_KEY_PATH): "
+        f"{missing} cannot be read (No such file or directory)\n",
     )

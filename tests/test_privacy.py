@@ -188,6 +188,10 @@ async def test_episode_leaves_no_personal_data_in_temporal_logs_or_errors(
             await cli(
                 f"effort {case_id} --kind physical_check --notes {shlex.quote(EFFORT)}"
             ),
+            # The supervisors' views, names off (their default).
+            await cli(f"overview --case-record {record}"),
+            await cli(f"tasks --json --case-record {record}"),
+            await cli(f"annual-report {datetime.now(UTC).year} --case-record {record}"),
             await cli(
                 f"located {case_id} --place {shlex.quote(PLACE)} "
                 f"--found-by {shlex.quote(FOUND_BY)}"
@@ -216,7 +220,7 @@ async def test_episode_leaves_no_personal_data_in_temporal_logs_or_errors(
 
     # Started, refused payload, attempt, refused attempt, then all done;
     # the debrief (no exploitation, no CFT) closes the episode.
-    assert codes == [0, 2, 0, 1, 0, 0, 0, 0, 0]
+    assert codes == [0, 2, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]
     assert ended.phase == "closed"
     assert {e.workflow_type for e in visible} >= {"MissingYouthWorkflow"}
     assert [hits(e.raw_info.SerializeToString()) for e in visible] == [[]] * len(
