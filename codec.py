@@ -185,7 +185,7 @@ def add_key(path: Path, key_id: str | None = None) -> str:
     if kept is not None and key_id in kept.keys:
         raise KeyConfigError(f"{KEYS_FILE_ENV} {path}: key {key_id} exists")
     old = path.read_text(encoding="utf-8") if kept is not None else ""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     # Created with its mode, so no moment exists where others may read it.
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as file:

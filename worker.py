@@ -141,7 +141,7 @@ def check_free(port: int) -> None:
         except OSError:
             raise PortInUse(
                 f"port {port} on {DEV_HOST} is in use (another Temporal server?); "
-                "stop it, or choose other ports with --port and --ui-port"
+                "stop it, or choose others with --port, --ui-port and --codec-port"
             ) from None
 
 
@@ -301,11 +301,12 @@ async def run(
     config: Config,
     port: int = DEV_PORT,
     ui_port: int = DEV_UI_PORT,
+    codec_port: int = DEV_CODEC_PORT,
 ) -> None:
     """Run the worker (and, in dev mode, the server) until SIGINT/SIGTERM.
 
-    In dev mode the Web UI reads episodes through the codec server on port
-    8081, for a browser signed in there with the token.
+    In dev mode the Web UI reads episodes through the codec server (port
+    8081 by default), for a browser signed in there with the token.
 
     Args:
         dev: Start the local dev server first.
@@ -313,6 +314,7 @@ async def run(
         config: From ``config.load_config``, the adapters included.
         port: With ``dev``: the frontend's port.
         ui_port: With ``dev``: the Web UI's port.
+        codec_port: With ``dev``: the codec server's port.
 
     Raises:
         KeyConfigError: before anything starts, when the keys are unusable.
@@ -342,10 +344,10 @@ async def run(
     env: WorkflowEnvironment | None = None
     codec_server = None
     if dev:
-        check_free(port)
-        check_free(ui_port)
-        codec_server = await start_local(EncryptionCodec(keys), DEV_CODEC_PORT, ui_port)
-        codec_url = f"http://{DEV_HOST}:{DEV_CODEC_PORT}"
+        for taken in (port, ui_port, codec_port):
+            check_free(taken)
+        codec_server = await start_local(EncryptionCodec(keys), codec_port, ui_port)
+        codec_url = f"http://{DEV_HOST}:{codec_port}"
         env = await start_dev_server(
             state_dir,
             port=port,
@@ -431,6 +433,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--ui-port", type=int, default=DEV_UI_PORT, help="with --dev: Web UI port"
     )
+    parser.add_argument(
+        "--codec-port",
+        type=int,
+        default=DEV_CODEC_PORT,
+        help="with --dev: the codec server's port",
+    )
     args = parser.parse_args(argv)
 
     configure_logging(json=args.json_logs)
@@ -439,7 +447,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         environ["CASE_RECORD_PATH"] = str(args.case_record)
     try:
         config = load_config(args.config, environ)
-        asyncio.run(run(args.dev, args.state_dir, config, args.port, args.ui_port))
+        asyncio.run(
+            run(
+                args.dev,
+                args.state_dir,
+                config,
+                args.port,
+                args.ui_port,
+                args.codec_port,
+            )
+        )
     except (
         ConfigError,
         KeyConfigError,
