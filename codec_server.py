@@ -284,11 +284,16 @@ async def serve(args: argparse.Namespace) -> None:
     runner = await start(
         app, args.host, args.port, tls_context(args.tls_cert, args.tls_key)
     )
+    log.info("codec_server_started", host=args.host, port=args.port)
+    await serve_until_stopped(runner)
+
+
+async def serve_until_stopped(runner: web.AppRunner) -> None:
+    """Serve until SIGINT or SIGTERM, then close every connection."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    log.info("codec_server_started", host=args.host, port=args.port)
     try:
         await stop.wait()
     finally:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import ipaddress
-import signal
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -33,7 +32,13 @@ from activities.annual_report import count_year
 from annual_views import annual_csv
 from caseload import Filters, overview
 from codec import KeyConfigError, data_converter, load_keys
-from codec_server import TokenConfigError, load_token, start, tls_context
+from codec_server import (
+    TokenConfigError,
+    load_token,
+    serve_until_stopped,
+    start,
+    tls_context,
+)
 from config import ConfigError, load_config
 from configured_record import configured_record
 from logs import configure_logging
@@ -177,15 +182,8 @@ async def serve(args: argparse.Namespace) -> None:
     )
     sources = Sources(client, record, config.county.zone)
     runner = await start(build_app(sources, token), args.host, args.port, tls)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
     log.info("supervisor_page_started", host=args.host, port=args.port)
-    try:
-        await stop.wait()
-    finally:
-        await runner.cleanup()
+    await serve_until_stopped(runner)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
