@@ -13,13 +13,14 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from activities import AdapterConfig, SqlCaseRecord, open_case_record
-from config import load_config
+from config import ConfigError, load_config
 
 
 def configured_record(
     config_path: Path | None,
     case_record: Path | None = None,
     environ: Mapping[str, str] | None = None,
+    create: bool = False,
 ) -> SqlCaseRecord:
     """Open the configured case record.
 
@@ -28,6 +29,8 @@ def configured_record(
         case_record: A SQLite file given on the command line, over the
             configuration's path.
         environ: By default ``os.environ``.
+        create: Make the record if it does not exist (an assessment at
+            intake may come before any episode); readers never do.
 
     Raises:
         ConfigError: naming the file, the key and the rule.
@@ -36,6 +39,13 @@ def configured_record(
     if case_record is not None:
         env["CASE_RECORD_PATH"] = str(case_record)
     table = load_config(config_path, env, adapters=False).case_record
+    if table.url is None and not create and not Path(table.path).exists():
+        # A report read from a record that was never written is a report of
+        # nothing: refuse, rather than create an empty one and count zero.
+        raise ConfigError(
+            f"case_record.path: no case record at {table.path} (the worker "
+            "creates it); check --case-record or CASE_RECORD_PATH"
+        )
     return open_case_record(
         AdapterConfig(case_record_path=table.path, case_record_url=table.url)
     )

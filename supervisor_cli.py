@@ -211,7 +211,7 @@ def add_commands(command: Command, client: ClientFactory) -> None:
         return 0
 
     async def record_at_risk(args: argparse.Namespace) -> int:
-        record = configured_record(args.config, args.case_record)
+        record = configured_record(args.config, args.case_record, create=True)
         at = args.assessed_at or datetime.now(UTC).replace(microsecond=0)
         indicators = [Indicator(indicator) for indicator in args.indicator]
         try:

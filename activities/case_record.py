@@ -151,12 +151,10 @@ class SqlCaseRecord:
         """
         with self.connect() as connection:
             self._require_episode(connection, request.episode_id)
-            finals = ", ".join("?" * len(FINAL_STATES))
-            closed = connection.execute(
-                "SELECT min(at) AS at FROM chrono WHERE episode_id = ? AND step = ?"
-                f" AND (item IS NULL OR item = ?) AND state IN ({finals})",
-                (request.episode_id, request.step, request.item, *FINAL_STATES),
-            ).fetchone()
+            # Write first, then read the chrono: the write takes the
+            # database's write lock, so a final state recorded by another
+            # activity at the same moment is either seen here or closes
+            # this task itself; never neither.
             insert(
                 connection,
                 "tasks",
@@ -169,8 +167,22 @@ class SqlCaseRecord:
                     "officer_id": request.officer_id,
                     "due": stored_time(request.due),
                     "opened_at": stored_time(opened_at),
-                    "closed_at": None if closed is None else closed["at"],
+                    "closed_at": None,
                 },
+            )
+            finals = ", ".join("?" * len(FINAL_STATES))
+            connection.execute(
+                "UPDATE tasks SET closed_at = (SELECT min(at) FROM chrono"
+                " WHERE episode_id = ? AND step = ? AND (item IS NULL OR item = ?)"
+                f" AND state IN ({finals}))"
+                " WHERE idempotency_key = ? AND closed_at IS NULL",
+                (
+                    request.episode_id,
+                    request.step,
+                    request.item,
+                    *FINAL_STATES,
+                    request.idempotency_key,
+                ),
             )
 
     def record_notice(self, notice: Notice) -> bool:

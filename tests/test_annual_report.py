@@ -157,3 +157,20 @@ async def test_schedule_sends_last_years_report_every_15_january_at_8_county_tim
         WorkflowExecutionStatus.COMPLETED,
     )
     assert next_run - datetime.now(UTC) < timedelta(days=366)
+
+
+async def test_annual_report_refuses_a_case_record_that_does_not_exist(
+    capsys, tmp_path
+) -> None:
+    import shlex
+
+    import starter
+
+    missing = tmp_path / "typo" / "case_record"
+
+    code = await starter.run(shlex.split(f"annual-report 2027 --case-record {missing}"))
+    err = capsys.readouterr().err
+
+    assert code == 2
+    assert err.startswith("case_record.path: no case record at")
+    assert not missing.parent.exists()
