@@ -469,6 +469,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UnreadablePayload as error:
         print(f"worker stopped: {error}", file=sys.stderr)
         return 1
+    except RuntimeError as error:
+        # The SDK's connection failure; its text names only the address.
+        if "connect" not in str(error).lower():
+            raise
+        print("worker not started: cannot reach Temporal", file=sys.stderr)
+        return 1
     return 0
 
 
