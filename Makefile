@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: venv test demo up lint
+.PHONY: venv test demo up lint bench
 
 venv: $(VENV)/.installed
 
@@ -27,3 +27,6 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy workflows activities
+
+bench: venv
+	$(BIN)/python bench/run.py

@@ -20,6 +20,12 @@ RESTRICTIONS = dataclasses.replace(
             "zoneinfo"
         )
     ),
+).with_passthrough_modules(
+    # The project's own deterministic code holds no mutable module state
+    # (definitions, enums, models, one read-only step table), so it is
+    # imported once, not again for every workflow: half the CPU of starting
+    # an episode, and about 2 MB less per cached episode (docs/benchmarks.md).
+    "workflows",
 )
 
 
