@@ -300,6 +300,12 @@ async def serve_until_stopped(runner: web.AppRunner) -> None:
         await runner.cleanup()
 
 
+def add_tls_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options that serve over TLS (see ``tls_context``)."""
+    parser.add_argument("--tls-cert", type=Path, help="PEM certificate chain")
+    parser.add_argument("--tls-key", type=Path, help="its PEM private key")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -312,8 +318,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help="default: %(default)s"
     )
-    parser.add_argument("--tls-cert", type=Path, help="PEM certificate chain")
-    parser.add_argument("--tls-key", type=Path, help="its PEM private key")
+    add_tls_arguments(parser)
     args = parser.parse_args(argv)
     configure_logging()
     try:

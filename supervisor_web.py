@@ -34,6 +34,7 @@ from caseload import Filters, overview
 from codec import KeyConfigError, data_converter, load_keys
 from codec_server import (
     TokenConfigError,
+    add_tls_arguments,
     load_token,
     serve_until_stopped,
     start,
@@ -200,8 +201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--config", type=Path, help="the configuration (TOML); default $COUNTY_CONFIG"
     )
-    parser.add_argument("--tls-cert", type=Path, help="PEM certificate chain")
-    parser.add_argument("--tls-key", type=Path, help="its PEM private key")
+    add_tls_arguments(parser)
     args = parser.parse_args(argv)
     configure_logging()
     try:

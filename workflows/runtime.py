@@ -43,7 +43,7 @@ from workflows.records import (
     WriteChrono,
 )
 from workflows.refusal import Refused, explain
-from workflows.tracker import StepTracker
+from workflows.tracker import StepTracker, to_the_second
 
 # A clock acts two seconds after its instant, so that an action at the same
 # instant is applied first (PROTOCOL.md: "the event comes first") even when
@@ -72,7 +72,7 @@ def now_to_the_second() -> datetime:
     14:10:00.002 in the record. Clocks use the exact time, so a wake-up
     always passes its instant.
     """
-    return workflow.now().replace(microsecond=0)
+    return to_the_second(workflow.now())
 
 
 def answered_at(effect: PerformStep) -> datetime:
