@@ -24,6 +24,9 @@ class SqliteCaseRecord(SqlCaseRecord):
     """The case record in one SQLite file, safe to share between threads.
 
     SQLite serialises writers itself, and WAL lets readers go on meanwhile.
+    Each thread keeps one connection open for the record's lifetime: closing
+    the last connection to a WAL file checkpoints it, and paying that on
+    every activity was a sixth of the worker's time (docs/benchmarks.md).
 
     Args:
         path: The database file; created owner-only (0600) if missing.
@@ -34,15 +37,20 @@ class SqliteCaseRecord(SqlCaseRecord):
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        self._local = threading.local()
         with _CREATING:
             create(self.path)
 
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
-        """One connection, one transaction: committed, or rolled back."""
-        connection = sqlite3.connect(self.path, timeout=30)
-        connection.row_factory = sqlite3.Row
-        with closing(connection), connection:
+        """This thread's connection, one transaction: committed, or rolled back."""
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(self.path, timeout=30)
+            connection.row_factory = sqlite3.Row
+            # Closed with the thread's storage, when the thread or the record goes.
+            self._local.connection = connection
+        with connection:
             yield connection
 
 

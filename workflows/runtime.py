@@ -263,13 +263,17 @@ class EffectRunner:
 async def activity(
     name: str, argument: BaseModel, result_type: type | None = None
 ) -> Any:
-    """Run one side effect, retried until its adapter answers."""
-    step = getattr(argument, "step", None)
+    """Run one side effect, retried until its adapter answers.
+
+    No ``summary``: it is one more payload per activity for the codec to
+    seal and the SDK to visit, an eighth of the worker's CPU per episode
+    (docs/benchmarks.md), and sealed it showed nothing in the Web UI without
+    the codec server anyway; the step is in the status and the chrono.
+    """
     return await workflow.execute_activity(
         name,
         argument,
         result_type=result_type,
         start_to_close_timeout=ADAPTER_TIMEOUT,
         retry_policy=ADAPTER_RETRY,
-        summary=f"{name} {step.value if step else ''}".strip(),
     )

@@ -1,0 +1,232 @@
+"""The load: episodes and baseline workflows started, updated and counted.
+
+``Bench`` starts workflows at most ``CONCURRENCY`` calls at a time, sends
+each one Update right after its start, and waits until the activities they
+ask for are done, counted by ``ActivityCounter`` on this process's workers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from temporalio import client as temporal_client
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client
+from temporalio.worker import (
+    ActivityInboundInterceptor,
+    ExecuteActivityInput,
+    Interceptor,
+)
+
+from bench.baseline import BaselineWorkflow
+from workflows.missing_youth import EpisodeInput, MissingYouthWorkflow
+from workflows.payload import MissingReport, validate_report
+from workflows.search import TASK_QUEUE, workflow_id
+from workflows.settings import CountySettings
+from workflows.steps import STEPS
+
+ROOT = Path(__file__).resolve().parent.parent
+PAYLOAD = ROOT / "examples" / "payload.json"
+ALL_AUTOMATIC = {
+    name.value: "automatic" for name, step in STEPS.items() if step.done_by == "adapter"
+}
+BASELINE_QUEUE = "bench-baseline"
+# Starts and Updates in flight at once, as a burst of officers and a case
+# system would send them.
+CONCURRENCY = 64
+
+
+class ActivityCounter(temporal_client.Interceptor, Interceptor):
+    """Counts the activities this process's workers finish."""
+
+    def __init__(self) -> None:
+        self.done = 0
+        self.changed = asyncio.Event()
+
+    def intercept_activity(
+        self, next: ActivityInboundInterceptor
+    ) -> ActivityInboundInterceptor:
+        counter = self
+
+        class Counting(ActivityInboundInterceptor):
+            async def execute_activity(self, input: ExecuteActivityInput) -> Any:
+                try:
+                    return await super().execute_activity(input)
+                finally:
+                    counter.done += 1
+                    counter.changed.set()
+
+        return Counting(next)
+
+    async def reach(self, target: int, timeout: float) -> bool:
+        """Wait until ``target`` activities are done; false on timeout."""
+        deadline = time.monotonic() + timeout
+        while self.done < target:
+            self.changed.clear()
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            try:
+                await asyncio.wait_for(self.changed.wait(), min(left, 1.0))
+            except TimeoutError:
+                pass
+        return True
+
+
+@dataclass
+class Run:
+    """One size of one kind: throughput and the latencies of its calls."""
+
+    kind: str
+    size: int
+    seconds: float = 0.0
+    starts: list[float] = field(default_factory=list)
+    updates: list[float] = field(default_factory=list)
+    complete: bool = True
+
+    @property
+    def per_second(self) -> float:
+        return self.size / self.seconds
+
+    @staticmethod
+    def percentile(values: list[float], share: float) -> float:
+        """The value below which ``share`` of ``values`` lie, in ms."""
+        ordered = sorted(values)
+        return ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000
+
+
+def missing_report(case_id: str, received_at: datetime) -> MissingReport:
+    """The example payload, received at ``received_at``, exploitation suspected."""
+    data: dict[str, Any] = json.loads(PAYLOAD.read_text())
+    fifteen = date.today().replace(year=date.today().year - 15, day=1)
+    data.update(case_id=case_id, received_at=received_at.isoformat())
+    data["youth"]["date_of_birth"] = fifteen.isoformat()
+    data["last_seen"]["at"] = (received_at - timedelta(hours=1)).isoformat()
+    data["csec"]["status"] = "suspected"
+    return validate_report(data, None)
+
+
+class Bench:
+    """Starts, updates and counts the workflows of one run."""
+
+    def __init__(self, client: Client, plain: Client, counter: ActivityCounter):
+        self.client = client
+        self.plain = plain
+        self.counter = counter
+        self.batches: list[int] = []
+        self.per_episode = 0
+        self.open_episodes = 0
+        self.received = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
+
+    async def start_episode(self, case_id: str, run: Run | None) -> None:
+        report = missing_report(case_id, self.received)
+        started = time.perf_counter()
+        handle = await self.client.start_workflow(
+            MissingYouthWorkflow.run,
+            EpisodeInput(report=report, settings=CountySettings(modes=ALL_AUTOMATIC)),
+            id=workflow_id(case_id),
+            task_queue=TASK_QUEUE,
+        )
+        if run:
+            run.starts.append(time.perf_counter() - started)
+        performed = self.received + timedelta(minutes=30)
+        started = time.perf_counter()
+        await handle.execute_update(
+            MissingYouthWorkflow.record_effort,
+            {"kind": "physical_check", "performed_at": performed.isoformat()},
+        )
+        if run:
+            run.updates.append(time.perf_counter() - started)
+        self.open_episodes += 1
+
+    async def start_baseline(self, number: str, run: Run) -> None:
+        started = time.perf_counter()
+        handle = await self.plain.start_workflow(
+            BaselineWorkflow.run,
+            self.batches,
+            id=f"baseline-{number}",
+            task_queue=BASELINE_QUEUE,
+        )
+        run.starts.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        await handle.execute_update(BaselineWorkflow.touch, "effort")
+        run.updates.append(time.perf_counter() - started)
+
+    async def probe(self) -> str:
+        """One episode alone: its activities, in batches, from its history."""
+        case_id = "B-PROBE-1"
+        before = self.counter.done
+        await self.start_episode(case_id, None)
+        handle = self.client.get_workflow_handle(workflow_id(case_id))
+        # Done when no activity has finished for two seconds and none is pending.
+        while True:
+            seen = self.counter.done
+            await asyncio.sleep(2)
+            pending = (await handle.describe()).raw_description.pending_activities
+            if self.counter.done == seen and not pending:
+                break
+        history = await handle.fetch_history()
+        batches: dict[int, int] = defaultdict(int)
+        task = 0
+        for event in history.events:
+            if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+                task = event.event_id
+            elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+                batches[task] += 1
+        self.batches = [batches[key] for key in sorted(batches)]
+        self.per_episode = sum(self.batches)
+        if self.counter.done - before != self.per_episode:
+            raise RuntimeError(
+                f"the probe episode ran {self.counter.done - before} activities "
+                f"but its history schedules {self.per_episode}"
+            )
+        return case_id
+
+    async def drive(self, kind: str, size: int, timeout: float) -> Run:
+        """Start ``size`` workflows, Update each, wait for every activity."""
+        run = Run(kind, size)
+        gate = asyncio.Semaphore(CONCURRENCY)
+        target = self.counter.done + size * self.per_episode
+
+        async def one(number: int) -> None:
+            async with gate:
+                if kind == "episode":
+                    await self.start_episode(f"B-{size}-{number}", run)
+                else:
+                    await self.start_baseline(f"{size}-{number}", run)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one(n) for n in range(size)))
+        run.complete = await self.counter.reach(target, timeout)
+        run.seconds = time.perf_counter() - started
+        print(
+            f"{kind} x{size}: {run.per_second:.1f}/s, start p50 "
+            f"{Run.percentile(run.starts, 0.5):.0f} ms, update p50 "
+            f"{Run.percentile(run.updates, 0.5):.0f} ms"
+            + ("" if run.complete else " (timed out)"),
+            flush=True,
+        )
+        return run
+
+    async def open_up_to(self, total: int, timeout: float) -> None:
+        """Open episodes until ``total`` are open, all through their phase."""
+        more = total - self.open_episodes
+        if more <= 0:
+            return
+        gate = asyncio.Semaphore(CONCURRENCY)
+        target = self.counter.done + more * self.per_episode
+        first = self.open_episodes
+
+        async def one(number: int) -> None:
+            async with gate:
+                await self.start_episode(f"B-OPEN-{number}", None)
+
+        await asyncio.gather(*(one(n) for n in range(first, first + more)))
+        await self.counter.reach(target, timeout)

@@ -1,0 +1,108 @@
+"""The single measures: memory, the machine, simulate, replay and status."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import temporalio
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer
+
+from activities import AdapterConfig, build_activities
+from codec import data_converter, load_keys
+from simulation import replay
+from worker import bin_path
+from workflows.abuse_report import AbuseReportWorkflow
+from workflows.annual_report import AnnualReportWorkflow
+from workflows.missing_youth import MissingYouthWorkflow
+from workflows.sandbox import workflow_runner
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIO = ROOT / "tests" / "scenarios" / "five-years-monthly-efforts.json"
+HISTORIES = ROOT / "tests" / "histories"
+
+
+def rss_mib() -> float:
+    """This process's resident memory, from /proc/self/status."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise LookupError("no VmRSS")
+
+
+async def time_simulation() -> float:
+    """``simulate`` on the five-year scenario, its own time-skipping server."""
+    started = time.perf_counter()
+    await replay(
+        SCENARIO,
+        bin_path("temporal-test-server"),
+        lambda path: build_activities(AdapterConfig(case_record_path=path)),
+    )
+    return time.perf_counter() - started
+
+
+async def time_replay() -> tuple[str, int, float]:
+    """Replay the longest saved history: its name, events and seconds."""
+    longest = max(HISTORIES.glob("*.json"), key=lambda path: path.stat().st_size)
+    history = WorkflowHistory.from_json(longest.stem, longest.read_text())
+    replayer = Replayer(
+        workflows=[MissingYouthWorkflow, AbuseReportWorkflow, AnnualReportWorkflow],
+        data_converter=data_converter(load_keys()),
+        workflow_runner=workflow_runner(),
+    )
+    started = time.perf_counter()
+    await replayer.replay_workflow(history)
+    return longest.name, len(history.events), time.perf_counter() - started
+
+
+async def time_status(port: int, case_id: str, runs: int = 3) -> list[float]:
+    """Wall time of ``starter.py status``; the worker in this process answers."""
+    environment = dict(os.environ, TEMPORAL_ADDRESS=f"127.0.0.1:{port}")
+    seconds = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "starter.py",
+            "status",
+            case_id,
+            cwd=ROOT,
+            env=environment,
+            stdout=subprocess.DEVNULL,
+        )
+        if await process.wait():
+            raise RuntimeError(f"starter.py status {case_id} failed")
+        seconds.append(time.perf_counter() - started)
+    return seconds
+
+
+def machine() -> dict[str, str]:
+    """What the figures were measured on."""
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    memory = next(
+        line.split(":", 1)[1].strip()
+        for line in Path("/proc/meminfo").read_text().splitlines()
+        if line.startswith("MemTotal")
+    )
+    return {
+        "CPUs (nproc)": str(os.cpu_count()),
+        "CPU model": cpu,
+        "RAM": f"{int(memory.split()[0]) / 1024 / 1024:.1f} GiB",
+        "load average at start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "Python": platform.python_version(),
+        "temporalio": temporalio.__version__,
+        "OS": platform.platform(),
+    }

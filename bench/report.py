@@ -1,0 +1,200 @@
+"""docs/benchmarks.md's figures, written from one run's saved figures.
+
+The script writes only between its two markers; the text around them (what
+the figures mean, what was changed because of them) is written by hand and
+kept.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from bench.load import CONCURRENCY, Run
+
+BEGIN = "<!-- bench/run.py writes from here to the end marker; edit around it -->"
+END = "<!-- end of bench/run.py's figures -->"
+OPEN_TARGET = 10_000
+
+
+def merge(document: str, figures: str) -> str:
+    """``document`` with the text between the markers replaced by ``figures``."""
+    block = f"{BEGIN}\n\n{figures}\n\n{END}"
+    if BEGIN in document and END in document:
+        head, rest = document.split(BEGIN, 1)
+        return head + block + rest.split(END, 1)[1]
+    return f"# Benchmarks\n\n{block}\n"
+
+
+def render(figures: dict[str, Any]) -> str:
+    """The figures of one run, as markdown."""
+    return "\n".join(
+        [
+            *header(figures),
+            *throughput(figures),
+            *memory(figures),
+            *single_measures(figures),
+            *targets(figures),
+        ]
+    )
+
+
+def header(figures: dict[str, Any]) -> list[str]:
+    return [
+        "Figures from one run of `bench/run.py "
+        f"--sizes {','.join(map(str, figures['sizes']))} "
+        f"--open {figures['open_target']}`, finished "
+        f"{figures.get('finished', datetime.now(UTC).isoformat())[:16]} UTC, "
+        f"in {figures.get('seconds', 0) / 60:.0f} minutes. The dev server and "
+        "the worker ran on the same machine, the worker in the script's own "
+        "process.",
+        "",
+        "### Machine",
+        "",
+        "| | |",
+        "| --- | --- |",
+        *(f"| {key} | {value} |" for key, value in figures["machine"].items()),
+        "",
+    ]
+
+
+def ratios(runs: list[dict[str, Any]]) -> list[tuple[dict, dict, float]]:
+    """Each episode run, its baseline run, and the throughput ratio."""
+    pairs = zip(runs[::2], runs[1::2], strict=True)
+    return [
+        (
+            episode,
+            base,
+            (episode["size"] / episode["seconds"]) / (base["size"] / base["seconds"]),
+        )
+        for episode, base in pairs
+    ]
+
+
+def throughput(figures: dict[str, Any]) -> list[str]:
+    lines = [
+        "### 1–2. Episodes through the 24-hour phase, against the bare baseline",
+        "",
+        f"An episode runs {sum(figures['batches'])} activities in its 24-hour "
+        f"phase, in batches {figures['batches']} (one batch per workflow "
+        "task, counted from a probe episode's history). The baseline "
+        "(`bench/baseline.py`) runs as many no-op activities in the same "
+        "batches and takes one Update, with no payload codec. Each run starts "
+        f"N workflows, at most {CONCURRENCY} starts or Updates in flight, "
+        "sends one Update to each right after its start, and ends when every "
+        "activity is done.",
+        "",
+        "| N | kind | workflows/s | start p50 | start p99 | Update p50 "
+        "| Update p99 | throughput, ratio to baseline |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for episode, base, ratio in ratios(figures["runs"]):
+        for run, shown in ((episode, f"{ratio:.2f}"), (base, "1.00")):
+            mark = "" if run["complete"] else " (timed out)"
+            lines.append(
+                f"| {run['size']} | {run['kind']}{mark} "
+                f"| {run['size'] / run['seconds']:.1f} "
+                f"| {Run.percentile(run['starts'], 0.5):.0f} ms "
+                f"| {Run.percentile(run['starts'], 0.99):.0f} ms "
+                f"| {Run.percentile(run['updates'], 0.5):.0f} ms "
+                f"| {Run.percentile(run['updates'], 0.99):.0f} ms "
+                f"| {shown} |"
+            )
+    return [*lines, ""]
+
+
+def at_target(figures: dict[str, Any]) -> tuple[float, str]:
+    """The worker's RSS at 10,000 open: measured, or extrapolated and said so."""
+    points = figures["memory"]
+    count, mib = points[-1]
+    if count >= OPEN_TARGET:
+        return mib, f"measured at {count} open"
+    (first, low) = points[-2]
+    slope = (mib - low) / (count - first) if count > first else 0.0
+    return mib + slope * (OPEN_TARGET - count), f"extrapolated from {count} open"
+
+
+def memory(figures: dict[str, Any]) -> list[str]:
+    points = figures["memory"]
+    cache = figures["cache"]
+    below = [(n, mib) for n, mib in points if 0 < n <= cache]
+    lines = [
+        "### 3. Worker memory with open episodes waiting on timers",
+        "",
+        "Resident memory (VmRSS) of the process holding the worker, after a "
+        "garbage collection, with every open episode through its 24-hour "
+        "phase and waiting on its timers. The worker keeps at most "
+        f"{cache} workflows in its cache (`max_cached_workflows`); past that, "
+        "the least recently used is evicted and rebuilt from its history "
+        "when a timer or an action next wakes it.",
+        "",
+        "| open episodes | worker RSS |",
+        "| ---: | ---: |",
+        *(f"| {count} | {mib:.0f} MiB |" for count, mib in points),
+        "",
+    ]
+    if below:
+        count, mib = below[-1]
+        per = (mib - points[0][1]) / count * 1024
+        lines += [
+            f"Below the cache's size, each cached episode costs about {per:.0f} "
+            f"KiB ({count} open: {mib:.0f} MiB, against {points[0][1]:.0f} MiB "
+            "with none).",
+            "",
+        ]
+    return lines
+
+
+def single_measures(figures: dict[str, Any]) -> list[str]:
+    name, events, seconds = figures["replay"]
+    return [
+        "### 4. Simulation and replay",
+        "",
+        "| measure | seconds |",
+        "| --- | ---: |",
+        f"| `simulate`, five-year scenario (time-skipping server) "
+        f"| {figures['simulation']:.2f} |",
+        f"| replay of `{name}` ({events} events) | {seconds:.2f} |",
+        "",
+        "### 5. `starter.py status`, one episode, as its own process",
+        "",
+        "The probe episode, the first one started"
+        + (
+            f"; with {figures['memory'][-1][0]} open it had long been evicted "
+            "from the worker's cache, so the first call rebuilds it from its "
+            "history."
+            if figures["memory"][-1][0] > figures["cache"]
+            else ", still in the worker's cache."
+        ),
+        "",
+        "| call | wall time |",
+        "| ---: | ---: |",
+        *(f"| {n} | {s:.2f} s |" for n, s in enumerate(figures["status"], 1)),
+        "",
+    ]
+
+
+def targets(figures: dict[str, Any]) -> list[str]:
+    found = [ratio for _, _, ratio in ratios(figures["runs"])]
+    rss, how = at_target(figures)
+    status = max(figures["status"])
+    simulation = figures["simulation"]
+
+    def met(ok: bool) -> str:
+        return "yes" if ok else "**no**"
+
+    return [
+        "### Targets",
+        "",
+        "| target | figure | met |",
+        "| --- | --- | --- |",
+        f"| throughput ≥ 0.8 of the baseline's | {min(found):.2f}–{max(found):.2f} "
+        f"| {met(min(found) >= 0.8)} |",
+        f"| worker RSS < 1 GB at {OPEN_TARGET:,} open | {rss:.0f} MiB ({how}) "
+        # 1 GB read strictly: 10^9 bytes, 954 MiB.
+        f"| {met(rss * 2**20 < 10**9)} |",
+        f"| five-year simulation < 20 s | {simulation:.2f} s "
+        f"| {met(simulation < 20)} |",
+        f"| `status` < 1 s | {status:.2f} s (slowest of {len(figures['status'])}) "
+        f"| {met(status < 1)} |",
+    ]
