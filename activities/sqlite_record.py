@@ -43,15 +43,27 @@ class SqliteCaseRecord(SqlCaseRecord):
 
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
-        """This thread's connection, one transaction: committed, or rolled back."""
-        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
-        if connection is None:
+        """This thread's connection, one transaction: committed, or rolled back.
+
+        A call made inside another on the same thread joins the outer
+        transaction rather than committing it halfway.
+        """
+        local = self._local
+        if getattr(local, "connection", None) is None:
             connection = sqlite3.connect(self.path, timeout=30)
             connection.row_factory = sqlite3.Row
             # Closed with the thread's storage, when the thread or the record goes.
-            self._local.connection = connection
-        with connection:
+            local.connection, local.depth = connection, 0
+        connection = local.connection
+        if local.depth:
             yield connection
+            return
+        local.depth = 1
+        try:
+            with connection:
+                yield connection
+        finally:
+            local.depth = 0
 
 
 def create(path: Path) -> None:

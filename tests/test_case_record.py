@@ -427,3 +427,38 @@ def test_same_submission_from_many_threads_is_recorded_once(record):
 
     assert len(references) == 1
     assert len(record.submissions(EPISODE_ID)) == 1
+
+
+def test_a_thread_keeps_its_own_connection_to_the_sqlite_record(sqlite_record):
+    with sqlite_record.connect() as first:
+        pass
+    with sqlite_record.connect() as again:
+        pass
+
+    def in_another_thread():
+        with sqlite_record.connect() as connection:
+            return connection
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        other = pool.submit(in_another_thread).result()
+
+    assert again is first
+    assert other is not first
+
+
+def test_failed_write_leaves_nothing_and_the_next_write_lands(sqlite_record):
+    with pytest.raises(RuntimeError), sqlite_record.connect() as connection:
+        connection.execute("UPDATE episodes SET officer_id = 'po-broken'")
+        raise RuntimeError("the adapter failed after the write")
+    sqlite_record.record_chrono(chrono_entry("1", event="episode_opened"))
+
+    assert sqlite_record.episode(EPISODE_ID)["officer_id"] != "po-broken"
+    assert len(sqlite_record.chrono(EPISODE_ID)) == 1
+
+
+def test_a_write_inside_another_commits_only_with_the_outer_one(sqlite_record):
+    with pytest.raises(RuntimeError), sqlite_record.connect():
+        sqlite_record.record_chrono(chrono_entry("1", event="episode_opened"))
+        raise RuntimeError("the outer write failed")
+
+    assert sqlite_record.chrono(EPISODE_ID) == []

@@ -5,9 +5,11 @@ from __future__ import annotations
 import io
 import json
 import logging
+import sqlite3
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import datetime
 
 import pytest
@@ -38,6 +40,17 @@ async def test_dev_server_runs_from_the_venv_binary_with_search_attributes(
     registered = await custom_search_attributes(dev_env.client)
 
     assert indexed_value_types(SEARCH_ATTRIBUTES).items() <= registered.items()
+
+
+async def test_dev_server_store_is_in_write_ahead_log_mode(tmp_path):
+    # Twice the workflows per second of the default journal (docs/benchmarks.md).
+    env = await start_dev_server(tmp_path, port=free_port(), ui=False)
+    await env.shutdown()
+
+    with closing(sqlite3.connect(tmp_path / "temporal.sqlite")) as store:
+        journal = store.execute("PRAGMA journal_mode").fetchone()[0]
+
+    assert journal == "wal"
 
 
 async def test_dev_server_keeps_an_open_workflow_across_a_restart(tmp_path):
