@@ -150,11 +150,55 @@ def write(figures: dict[str, Any]) -> None:
     print(f"wrote {DOC.relative_to(ROOT)}")
 
 
+def sizes_list(text: str) -> list[int]:
+    """``--sizes``: whole numbers of at least 1, separated by commas."""
+    try:
+        sizes = [int(size) for size in text.split(",")]
+    except ValueError:
+        sizes = []
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: whole numbers of at least 1, separated by commas"
+        )
+    return sizes
+
+
+def at_least(low: float, kind: type = int) -> Any:
+    """An argparse type: a number of ``kind`` no lower than ``low``."""
+
+    def check(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or value < low:
+            raise argparse.ArgumentTypeError(f"{text!r}: a number, at least {low}")
+        return value
+
+    return check
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", default="100,1000,5000")
-    parser.add_argument("--open", type=int, default=10_000, dest="open_target")
-    parser.add_argument("--timeout", type=float, default=1800)
+    parser.add_argument(
+        "--sizes",
+        type=sizes_list,
+        default=[100, 1000, 5000],
+        help="episodes (and baseline workflows) per throughput run",
+    )
+    parser.add_argument(
+        "--open",
+        type=at_least(0),
+        default=10_000,
+        dest="open_target",
+        help="open episodes to hold for the memory figures",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=at_least(1, float),
+        default=1800,
+        help="seconds each run may take to finish its activities",
+    )
     parser.add_argument(
         "--json",
         type=Path,
@@ -169,10 +213,13 @@ if __name__ == "__main__":
     )
     args = parser.parse_args()
     if args.render:
-        write(json.loads(args.render.read_text()))
+        try:
+            saved = json.loads(args.render.read_text())
+            write(saved)
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            parser.exit(2, f"--render {args.render}: not saved figures: {error!r}\n")
         sys.exit(0)
-    sizes = [int(size) for size in args.sizes.split(",")]
-    figures = asyncio.run(main(sizes, args.open_target, args.timeout))
+    figures = asyncio.run(main(args.sizes, args.open_target, args.timeout))
     args.json.write_text(json.dumps(figures, indent=2, default=str))
     print(f"saved {args.json}")
     write(figures)
