@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import logging
 import os
 import platform
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import temporalio
@@ -106,3 +109,48 @@ def machine() -> dict[str, str]:
         "temporalio": temporalio.__version__,
         "OS": platform.platform(),
     }
+
+
+class Pauses:
+    """The garbage collector's pauses in this process, by generation."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[int, list[float]] = {0: [], 1: [], 2: []}
+        self._started = 0.0
+        gc.callbacks.append(self._on_collection)
+
+    def _on_collection(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            pause = time.perf_counter() - self._started
+            self.seconds[info["generation"]].append(pause)
+
+    def figures(self) -> dict[int, dict[str, float]]:
+        """Per generation: collections, the longest pause and the total."""
+        return {
+            generation: {
+                "count": len(pauses),
+                "longest": max(pauses, default=0.0),
+                "total": sum(pauses),
+            }
+            for generation, pauses in self.seconds.items()
+        }
+
+
+class SdkWarnings(logging.Handler):
+    """Counts the SDK's warnings and errors, by message template.
+
+    The template (``record.msg``) holds no run id; the exception's class
+    tells a deadlock from a nondeterminism error.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.seen: Counter[str] = Counter()
+        logging.getLogger("temporalio").addHandler(self)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        error = record.exc_info[1] if record.exc_info else None
+        kind = f" ({type(error).__name__}: {str(error)[:60]})" if error else ""
+        self.seen[f"{record.levelname} {record.msg}{kind}"] += 1

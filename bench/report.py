@@ -34,6 +34,7 @@ def render(figures: dict[str, Any]) -> str:
             *throughput(figures),
             *memory(figures),
             *single_measures(figures),
+            *health(figures),
             *targets(figures),
         ]
     )
@@ -198,3 +199,37 @@ def targets(figures: dict[str, Any]) -> list[str]:
         f"| `status` < 1 s | {status:.2f} s (slowest of {len(figures['status'])}) "
         f"| {met(status < 1)} |",
     ]
+
+
+def health(figures: dict[str, Any]) -> list[str]:
+    """What went wrong in the worker during the load, and the GC's pauses."""
+    warnings = figures.get("sdk_warnings", {})
+    lines = [
+        "### The worker's health under the load",
+        "",
+        "Warnings and errors the SDK logged in the script's process during "
+        "the run, by message:",
+        "",
+    ]
+    if warnings:
+        lines += ["| count | message |", "| ---: | --- |"]
+        lines += [
+            f"| {count} | {message.replace('|', '/')} |"
+            for message, count in sorted(warnings.items(), key=lambda kv: -kv[1])
+        ]
+    else:
+        lines.append("None.")
+    lines += [
+        "",
+        "Garbage collections in the worker's process over the whole run:",
+        "",
+        "| generation | collections | longest pause | total |",
+        "| ---: | ---: | ---: | ---: |",
+        *(
+            f"| {generation} | {gen['count']} | {gen['longest'] * 1000:.0f} ms "
+            f"| {gen['total']:.1f} s |"
+            for generation, gen in figures.get("gc", {}).items()
+        ),
+        "",
+    ]
+    return lines

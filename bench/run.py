@@ -26,6 +26,7 @@ import asyncio
 import gc
 import json
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -53,7 +54,12 @@ DOC = ROOT / "docs" / "benchmarks.md"
 async def main(sizes: list[int], open_target: int, timeout: float) -> dict[str, Any]:
     """Every figure of one run."""
     started = time.monotonic()
+    # Stopped with SIGTERM, the run still stops its dev server on the way out.
+    asyncio.get_running_loop().add_signal_handler(
+        signal.SIGTERM, asyncio.current_task().cancel
+    )
     configure_logging(json=True, stream=open(os.devnull, "w"))  # noqa: SIM115
+    pauses, warnings = measures.Pauses(), measures.SdkWarnings()
     if not (os.environ.get(KEYS_ENV) or os.environ.get(KEYS_FILE_ENV)):
         os.environ[KEYS_ENV] = new_key_line("bench")
     converter = data_converter(load_keys())
@@ -75,6 +81,8 @@ async def main(sizes: list[int], open_target: int, timeout: float) -> dict[str, 
             )
         finally:
             await env.shutdown()
+    figures["gc"] = pauses.figures()
+    figures["sdk_warnings"] = dict(warnings.seen)
     figures["simulation"] = await measures.time_simulation()
     print(f"simulation: {figures['simulation']:.2f} s", flush=True)
     figures["replay"] = await measures.time_replay()
