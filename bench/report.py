@@ -7,7 +7,6 @@ kept.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from bench.load import CONCURRENCY, Run
@@ -28,6 +27,11 @@ def merge(document: str, figures: str) -> str:
 
 def render(figures: dict[str, Any]) -> str:
     """The figures of one run, as markdown."""
+    if "finished" not in figures:
+        # A run stopped early: what it measured, and no verdict.
+        return "\n".join(
+            [*header(figures), *throughput(figures), *memory(figures)]
+        ).rstrip()
     return "\n".join(
         [
             *header(figures),
@@ -41,12 +45,17 @@ def render(figures: dict[str, Any]) -> str:
 
 
 def header(figures: dict[str, Any]) -> list[str]:
+    if "finished" in figures:
+        when = (
+            f"finished {figures['finished'][:16]} UTC, in "
+            f"{figures['seconds'] / 60:.0f} minutes"
+        )
+    else:
+        when = "**stopped before it finished**: only what it measured is shown"
     return [
         "Figures from one run of `bench/run.py "
         f"--sizes {','.join(map(str, figures['sizes']))} "
-        f"--open {figures['open_target']}`, finished "
-        f"{figures.get('finished', datetime.now(UTC).isoformat())[:16]} UTC, "
-        f"in {figures.get('seconds', 0) / 60:.0f} minutes. The dev server and "
+        f"--open {figures['open_target']}`, {when}. The dev server and "
         "the worker ran on the same machine, the worker in the script's own "
         "process.",
         "",
@@ -61,7 +70,8 @@ def header(figures: dict[str, Any]) -> list[str]:
 
 def ratios(runs: list[dict[str, Any]]) -> list[tuple[dict, dict, float]]:
     """Each episode run, its baseline run, and the throughput ratio."""
-    pairs = zip(runs[::2], runs[1::2], strict=True)
+    # A run stopped early may end with an episode run and no baseline.
+    pairs = zip(runs[::2], runs[1::2], strict=False)
     return [
         (
             episode,

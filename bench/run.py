@@ -30,6 +30,7 @@ import signal
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -51,8 +52,11 @@ from worker import build_worker, start_dev_server  # noqa: E402
 DOC = ROOT / "docs" / "benchmarks.md"
 
 
-async def main(sizes: list[int], open_target: int, timeout: float) -> dict[str, Any]:
-    """Every figure of one run."""
+async def main(
+    sizes: list[int], open_target: int, timeout: float, save: Path
+) -> dict[str, Any]:
+    """Every figure of one run, saved to ``save`` as each is measured, so a
+    run stopped early keeps what it measured (``--render`` shows it)."""
     started = time.monotonic()
     # Stopped with SIGTERM, the run still stops its dev server on the way out.
     asyncio.get_running_loop().add_signal_handler(
@@ -74,15 +78,14 @@ async def main(sizes: list[int], open_target: int, timeout: float) -> dict[str, 
             Path(folder) / "server", port=port, ui=False, converter=converter
         )
         try:
-            figures.update(
-                await on_server(
-                    env.client, port, Path(folder), sizes, open_target, timeout
-                )
+            await on_server(
+                env.client, port, Path(folder), figures, timeout, checkpoint(save)
             )
         finally:
             await env.shutdown()
     figures["gc"] = pauses.figures()
     figures["sdk_warnings"] = dict(warnings.seen)
+    checkpoint(save)(figures)
     figures["simulation"] = await measures.time_simulation()
     print(f"simulation: {figures['simulation']:.2f} s", flush=True)
     figures["replay"] = await measures.time_replay()
@@ -92,15 +95,24 @@ async def main(sizes: list[int], open_target: int, timeout: float) -> dict[str, 
     return figures
 
 
+def checkpoint(path: Path) -> Callable[[dict[str, Any]], None]:
+    """A function that saves the figures so far as JSON at ``path``."""
+
+    def save(figures: dict[str, Any]) -> None:
+        path.write_text(json.dumps(figures, indent=2, default=str))
+
+    return save
+
+
 async def on_server(
     connected: Client,
     port: int,
     folder: Path,
-    sizes: list[int],
-    open_target: int,
+    figures: dict[str, Any],
     timeout: float,
-) -> dict[str, Any]:
-    """Sections 1, 2, 3 and 5, on the running dev server."""
+    save: Callable[[dict[str, Any]], None],
+) -> None:
+    """Sections 1, 2, 3 and 5, on the running dev server, into ``figures``."""
     counter = ActivityCounter()
     client = Client(
         connected.service_client,
@@ -120,23 +132,27 @@ async def on_server(
         workflows=[BaselineWorkflow],
         activities=[noop],
     )
-    figures: dict[str, Any] = {"cache": product.config()["max_cached_workflows"]}
+    figures["cache"] = product.config()["max_cached_workflows"]
+    runs: list[dict[str, Any]] = []
+    memory: list[tuple[int, float]] = []
+    figures.update(runs=runs, memory=memory)
     async with product, baseline:
         bench = Bench(client, plain, counter)
         gc.collect()
-        memory = [(0, measures.rss_mib())]
+        memory.append((0, measures.rss_mib()))
         probe = await bench.probe()
         figures["batches"] = bench.batches
         print(f"an episode runs {bench.per_episode} activities: {bench.batches}")
 
-        runs = []
-        for size in sizes:
-            runs.append(await bench.drive("episode", size, timeout))
+        for size in figures["sizes"]:
+            runs.append((await bench.drive("episode", size, timeout)).__dict__)
             gc.collect()
             memory.append((bench.open_episodes, measures.rss_mib()))
-            runs.append(await bench.drive("baseline", size, timeout))
-        figures["runs"] = [run.__dict__ for run in runs]
+            save(figures)
+            runs.append((await bench.drive("baseline", size, timeout)).__dict__)
+            save(figures)
 
+        open_target = figures["open_target"]
         for total in (open_target // 2, open_target):
             if total <= bench.open_episodes:
                 continue
@@ -144,11 +160,10 @@ async def on_server(
             gc.collect()
             memory.append((bench.open_episodes, measures.rss_mib()))
             print(f"{bench.open_episodes} open: {memory[-1][1]:.0f} MiB", flush=True)
-        figures["memory"] = memory
+            save(figures)
 
         figures["status"] = await measures.time_status(port, probe)
         print(f"status: {figures['status']}", flush=True)
-    return figures
 
 
 def write(figures: dict[str, Any]) -> None:
@@ -227,7 +242,7 @@ if __name__ == "__main__":
         except (OSError, ValueError, KeyError, TypeError) as error:
             parser.exit(2, f"--render {args.render}: not saved figures: {error!r}\n")
         sys.exit(0)
-    figures = asyncio.run(main(args.sizes, args.open_target, args.timeout))
-    args.json.write_text(json.dumps(figures, indent=2, default=str))
+    figures = asyncio.run(main(args.sizes, args.open_target, args.timeout, args.json))
+    checkpoint(args.json)(figures)
     print(f"saved {args.json}")
     write(figures)
