@@ -235,6 +235,12 @@ if __name__ == "__main__":
         help="write the page from figures saved by an earlier run, and stop",
     )
     args = parser.parse_args()
+    if len(set(args.sizes)) < len(args.sizes):
+        parser.error(f"--sizes: each size once, not {args.sizes}")
+    if not args.json.parent.is_dir():
+        parser.error(f"--json {args.json}: its folder does not exist")
+    if report.BEGIN not in DOC.read_text():
+        parser.error(f"{DOC.relative_to(ROOT)} lost its markers: put them back first")
     if args.render:
         try:
             saved = json.loads(args.render.read_text())

@@ -266,9 +266,9 @@ async def activity(
     """Run one side effect, retried until its adapter answers.
 
     No ``summary``: it is one more payload per activity for the codec to
-    seal and the SDK to visit, an eighth of the worker's CPU per episode
-    (docs/benchmarks.md), and sealed it showed nothing in the Web UI without
-    the codec server anyway; the step is in the status and the chrono.
+    seal and the SDK to visit (docs/benchmarks.md), and sealed it showed
+    nothing in the Web UI without the codec server anyway; the step is in
+    the status and the chrono.
     """
     return await workflow.execute_activity(
         name,
