@@ -8,12 +8,10 @@ ask for are done, counted by ``ActivityCounter`` on this process's workers.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from temporalio import client as temporal_client
@@ -26,17 +24,11 @@ from temporalio.worker import (
 )
 
 from bench.baseline import BaselineWorkflow
+from tests.helpers import ALL_AUTOMATIC, missing_report
 from workflows.missing_youth import EpisodeInput, MissingYouthWorkflow
-from workflows.payload import MissingReport, validate_report
 from workflows.search import TASK_QUEUE, workflow_id
 from workflows.settings import CountySettings
-from workflows.steps import STEPS
 
-ROOT = Path(__file__).resolve().parent.parent
-PAYLOAD = ROOT / "examples" / "payload.json"
-ALL_AUTOMATIC = {
-    name.value: "automatic" for name, step in STEPS.items() if step.done_by == "adapter"
-}
 BASELINE_QUEUE = "bench-baseline"
 # Starts and Updates in flight at once, as a burst of officers and a case
 # system would send them.
@@ -100,17 +92,6 @@ class Run:
         """The value below which ``share`` of ``values`` lie, in ms."""
         ordered = sorted(values)
         return ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000
-
-
-def missing_report(case_id: str, received_at: datetime) -> MissingReport:
-    """The example payload, received at ``received_at``, exploitation suspected."""
-    data: dict[str, Any] = json.loads(PAYLOAD.read_text())
-    fifteen = date.today().replace(year=date.today().year - 15, day=1)
-    data.update(case_id=case_id, received_at=received_at.isoformat())
-    data["youth"]["date_of_birth"] = fifteen.isoformat()
-    data["last_seen"]["at"] = (received_at - timedelta(hours=1)).isoformat()
-    data["csec"]["status"] = "suspected"
-    return validate_report(data, None)
 
 
 class Bench:

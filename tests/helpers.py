@@ -3,13 +3,36 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
-from datetime import timedelta
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 from temporalio.api.enums.v1 import EventType, IndexedValueType
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import SearchAttributeKey
+
+from workflows.payload import MissingReport, validate_report
+from workflows.steps import STEPS
+
+PAYLOAD = Path(__file__).resolve().parent.parent / "examples" / "payload.json"
+# Every step an adapter can do, done by its adapter.
+ALL_AUTOMATIC = {
+    name.value: "automatic" for name, step in STEPS.items() if step.done_by == "adapter"
+}
+
+
+def missing_report(case_id: str, received_at: datetime) -> MissingReport:
+    """The example payload, received at ``received_at``, exploitation suspected."""
+    data: dict[str, Any] = json.loads(PAYLOAD.read_text())
+    fifteen = date.today().replace(year=date.today().year - 15, day=1)
+    data.update(case_id=case_id, received_at=received_at.isoformat())
+    data["youth"]["date_of_birth"] = fifteen.isoformat()
+    data["last_seen"]["at"] = (received_at - timedelta(hours=1)).isoformat()
+    data["csec"]["status"] = "suspected"
+    return validate_report(data, None)
 
 
 def free_port() -> int:

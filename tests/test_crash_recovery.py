@@ -9,7 +9,6 @@ is ended with SIGKILL, so nothing gets to finish or flush.
 from __future__ import annotations
 
 import functools
-import json
 import os
 import signal
 import socket
@@ -17,9 +16,8 @@ import subprocess
 import sys
 import uuid
 from contextlib import suppress
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
@@ -30,36 +28,20 @@ from activities import SqliteCaseRecord
 from codec import KEYS_ENV, KEYS_FILE_ENV, add_key, data_converter, read_key_file
 from tests.exactly_once import automatic_steps_not_done, eventually, missing, repeated
 from tests.exactly_once import rows as record_rows
-from tests.helpers import free_port
+from tests.helpers import ALL_AUTOMATIC, free_port, missing_report
 from tests.worker_process import writes
 from worker import build_worker, start_dev_server
 from workflows.missing_youth import EpisodeInput, EpisodeStatus, MissingYouthWorkflow
-from workflows.payload import MissingReport, validate_report
 from workflows.search import workflow_id
 from workflows.settings import CountySettings
-from workflows.steps import STEPS, TWENTY_FOUR_HOUR_REPORTS
+from workflows.steps import TWENTY_FOUR_HOUR_REPORTS
 
 PROJECT = Path(__file__).parent.parent
-PAYLOAD = PROJECT / "examples" / "payload.json"
 # Every step an adapter can do, done by its adapter.
-ALL_AUTOMATIC = {
-    name.value: "automatic" for name, step in STEPS.items() if step.done_by == "adapter"
-}
 EPISODES = 6
 # The first worker is killed once this many chrono entries are recorded, of
 # about 25 per episode.
 KILL_AT_CHRONO = 12
-
-
-def missing_report(case_id: str, received_at: datetime) -> MissingReport:
-    """The example payload, received at ``received_at``, exploitation suspected."""
-    data: dict[str, Any] = json.loads(PAYLOAD.read_text())
-    fifteen = date.today().replace(year=date.today().year - 15, day=1)
-    data.update(case_id=case_id, received_at=received_at.isoformat())
-    data["youth"]["date_of_birth"] = fifteen.isoformat()
-    data["last_seen"]["at"] = (received_at - timedelta(hours=1)).isoformat()
-    data["csec"]["status"] = "suspected"
-    return validate_report(data, None)
 
 
 def sealing(folder: Path) -> tuple[Path, DataConverter]:
