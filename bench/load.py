@@ -2,16 +2,21 @@
 
 ``Bench`` starts workflows at most ``CONCURRENCY`` calls at a time, sends
 each one Update right after its start, and waits until the activities they
-ask for are done, counted by ``ActivityCounter`` on this process's workers.
+ask for are done. Each worker runs in a ``WorkerProcess`` of its own
+(bench/worker_process.py), which counts them with ``ActivityCounter`` and
+reports the count to this one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import sys
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from temporalio import client as temporal_client
@@ -24,38 +29,29 @@ from temporalio.worker import (
 )
 
 from bench.baseline import BaselineWorkflow
+from bench.measures import rss_mib
 from tests.helpers import ALL_AUTOMATIC, missing_report
 from workflows.missing_youth import EpisodeInput, MissingYouthWorkflow
 from workflows.search import TASK_QUEUE, workflow_id
 from workflows.settings import CountySettings
 
+ROOT = Path(__file__).resolve().parent.parent
 BASELINE_QUEUE = "bench-baseline"
 # Starts and Updates in flight at once, as a burst of officers and a case
 # system would send them.
 CONCURRENCY = 64
 
 
-class ActivityCounter(temporal_client.Interceptor, Interceptor):
-    """Counts the activities this process's workers finish."""
+class Count:
+    """Activities finished so far, and a wait for a number of them."""
 
     def __init__(self) -> None:
         self.done = 0
         self.changed = asyncio.Event()
 
-    def intercept_activity(
-        self, next: ActivityInboundInterceptor
-    ) -> ActivityInboundInterceptor:
-        counter = self
-
-        class Counting(ActivityInboundInterceptor):
-            async def execute_activity(self, input: ExecuteActivityInput) -> Any:
-                try:
-                    return await super().execute_activity(input)
-                finally:
-                    counter.done += 1
-                    counter.changed.set()
-
-        return Counting(next)
+    def add(self, finished: int) -> None:
+        self.done += finished
+        self.changed.set()
 
     async def reach(self, target: int, timeout: float) -> bool:
         """Wait until ``target`` activities are done; false on timeout."""
@@ -70,6 +66,88 @@ class ActivityCounter(temporal_client.Interceptor, Interceptor):
             except TimeoutError:
                 pass
         return True
+
+
+class ActivityCounter(Count, temporal_client.Interceptor, Interceptor):
+    """Counts the activities that this process's workers finish; given to
+    the client, it reaches the workers built on it."""
+
+    def intercept_activity(
+        self, next: ActivityInboundInterceptor
+    ) -> ActivityInboundInterceptor:
+        counter = self
+
+        class Counting(ActivityInboundInterceptor):
+            async def execute_activity(self, input: ExecuteActivityInput) -> Any:
+                try:
+                    return await super().execute_activity(input)
+                finally:
+                    counter.add(1)
+
+        return Counting(next)
+
+
+class WorkerProcess:
+    """A bench/worker_process.py child: one worker, its count, its memory."""
+
+    def __init__(self, process: asyncio.subprocess.Process, count: Count):
+        self.process = process
+        self.count = count
+        self.cache = 0
+        self.figures: dict[str, Any] = {}
+        self._said = 0
+        self._ready = asyncio.get_running_loop().create_future()
+        self._reading = asyncio.create_task(self._read())
+
+    @classmethod
+    async def start(
+        cls, kind: str, address: str, record: Path, count: Count
+    ) -> WorkerProcess:
+        """Start the ``kind`` worker and wait until it polls."""
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bench.worker_process",
+            kind,
+            address,
+            str(record),
+            cwd=ROOT,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        child = cls(process, count)
+        await child._ready
+        return child
+
+    async def _read(self) -> None:
+        assert self.process.stdout
+        async for line in self.process.stdout:
+            word, _, rest = line.decode().strip().partition(" ")
+            if word == "ready":
+                self.cache = int(rest)
+                self._ready.set_result(None)
+            elif word == "done":
+                self.count.add(int(rest) - self._said)
+                self._said = int(rest)
+            elif word == "figures":
+                self.figures = json.loads(rest)
+        if not self._ready.done():
+            ended = await self.process.wait()
+            self._ready.set_exception(
+                RuntimeError(f"a worker process ended ({ended}) before polling")
+            )
+
+    def rss_mib(self) -> float:
+        """The worker process's resident memory."""
+        return rss_mib(self.process.pid)
+
+    async def stop(self) -> dict[str, Any]:
+        """Close its input, wait for it to stop; its GC and SDK figures."""
+        assert self.process.stdin
+        self.process.stdin.close()
+        await self.process.wait()
+        await self._reading
+        return self.figures
 
 
 @dataclass
@@ -97,7 +175,7 @@ class Run:
 class Bench:
     """Starts, updates and counts the workflows of one run."""
 
-    def __init__(self, client: Client, plain: Client, counter: ActivityCounter):
+    def __init__(self, client: Client, plain: Client, counter: Count):
         self.client = client
         self.plain = plain
         self.counter = counter

@@ -31,9 +31,9 @@ SCENARIO = ROOT / "tests" / "scenarios" / "five-years-monthly-efforts.json"
 HISTORIES = ROOT / "tests" / "histories"
 
 
-def rss_mib() -> float:
-    """This process's resident memory, from /proc/self/status."""
-    for line in Path("/proc/self/status").read_text().splitlines():
+def rss_mib(pid: int | str = "self") -> float:
+    """A process's resident memory, from /proc/PID/status; by default this one's."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise LookupError("no VmRSS")

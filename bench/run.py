@@ -2,14 +2,15 @@
 
 Run: ``make bench``, or ``.venv/bin/python bench/run.py [--sizes
 100,1000,5000] [--open 10000]``. One run, on the embedded dev server (its
-own temporary state, a free loopback port, no UI), with the worker in this
-process:
+own temporary state, a free loopback port, no UI), each worker in a process
+of its own (bench/worker_process.py), the load generator in this one:
 
 1. N episodes, every adapter step automatic, driven through the 24-hour
    phase (the automatic reports done, one ``record_effort`` Update each);
 2. the same with bench/baseline.py's bare workflow of as many no-op
    activities, in the same batches, and one Update;
-3. the worker's resident memory as open episodes, waiting on timers, grow;
+3. the product worker's resident memory as open episodes, waiting on
+   timers, grow;
 4. ``simulate`` on the five-year scenario, and the replay of the longest
    saved history;
 5. ``starter.py status`` for one episode, as a process of its own.
@@ -23,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
 import os
 import signal
@@ -39,15 +39,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from temporalio.client import Client  # noqa: E402
-from temporalio.worker import Worker  # noqa: E402
 
 from bench import measures, report  # noqa: E402
-from bench.baseline import BaselineWorkflow, noop  # noqa: E402
-from bench.load import BASELINE_QUEUE, ActivityCounter, Bench  # noqa: E402
+from bench.load import Bench, Count, WorkerProcess  # noqa: E402
 from codec import KEYS_ENV, KEYS_FILE_ENV, data_converter, load_keys, new_key_line  # noqa: E402
 from logs import configure_logging  # noqa: E402
 from tests.helpers import free_port  # noqa: E402
-from worker import build_worker, start_dev_server  # noqa: E402
+from worker import DEV_HOST, start_dev_server  # noqa: E402
 
 DOC = ROOT / "docs" / "benchmarks.md"
 
@@ -63,7 +61,7 @@ async def main(
         signal.SIGTERM, asyncio.current_task().cancel
     )
     configure_logging(json=True, stream=open(os.devnull, "w"))  # noqa: SIM115
-    pauses, warnings = measures.Pauses(), measures.SdkWarnings()
+    # The worker processes inherit the key.
     if not (os.environ.get(KEYS_ENV) or os.environ.get(KEYS_FILE_ENV)):
         os.environ[KEYS_ENV] = new_key_line("bench")
     converter = data_converter(load_keys())
@@ -83,8 +81,6 @@ async def main(
             )
         finally:
             await env.shutdown()
-    figures["gc"] = pauses.figures()
-    figures["sdk_warnings"] = dict(warnings.seen)
     checkpoint(save)(figures)
     figures["simulation"] = await measures.time_simulation()
     print(f"simulation: {figures['simulation']:.2f} s", flush=True)
@@ -113,57 +109,70 @@ async def on_server(
     save: Callable[[dict[str, Any]], None],
 ) -> None:
     """Sections 1, 2, 3 and 5, on the running dev server, into ``figures``."""
-    counter = ActivityCounter()
+    count = Count()
+    address = f"{DEV_HOST}:{port}"
     client = Client(
         connected.service_client,
         namespace=connected.namespace,
         data_converter=connected.data_converter,
-        interceptors=[counter],
     )
-    plain = Client(
-        connected.service_client,
-        namespace=connected.namespace,
-        interceptors=[counter],
+    plain = Client(connected.service_client, namespace=connected.namespace)
+    product = await WorkerProcess.start(
+        "product", address, folder / "record.sqlite3", count
     )
-    product = build_worker(client, folder / "record.sqlite3")
-    baseline = Worker(
-        plain,
-        task_queue=BASELINE_QUEUE,
-        workflows=[BaselineWorkflow],
-        activities=[noop],
-    )
-    figures["cache"] = product.config()["max_cached_workflows"]
+    baseline = await WorkerProcess.start("baseline", address, folder / "none", count)
+    try:
+        await load(client, plain, port, product, count, figures, timeout, save)
+    finally:
+        workers = {"product": await product.stop(), "baseline": await baseline.stop()}
+    # The product worker's collector; both workers' SDK warnings.
+    figures["gc"] = workers["product"].get("gc", {})
+    figures["sdk_warnings"] = {
+        f"{kind}: {message}": seen
+        for kind, got in workers.items()
+        for message, seen in got.get("sdk_warnings", {}).items()
+    }
+
+
+async def load(
+    client: Client,
+    plain: Client,
+    port: int,
+    product: WorkerProcess,
+    count: Count,
+    figures: dict[str, Any],
+    timeout: float,
+    save: Callable[[dict[str, Any]], None],
+) -> None:
+    """The load on the running workers, and the product worker's memory."""
+    figures["cache"] = product.cache
     runs: list[dict[str, Any]] = []
     memory: list[tuple[int, float]] = []
     figures.update(runs=runs, memory=memory)
-    async with product, baseline:
-        bench = Bench(client, plain, counter)
-        gc.collect()
-        memory.append((0, measures.rss_mib()))
-        probe = await bench.probe()
-        figures["batches"] = bench.batches
-        print(f"an episode runs {bench.per_episode} activities: {bench.batches}")
+    bench = Bench(client, plain, count)
+    memory.append((0, product.rss_mib()))
+    probe = await bench.probe()
+    figures["batches"] = bench.batches
+    print(f"an episode runs {bench.per_episode} activities: {bench.batches}")
 
-        for size in figures["sizes"]:
-            runs.append((await bench.drive("episode", size, timeout)).__dict__)
-            gc.collect()
-            memory.append((bench.open_episodes, measures.rss_mib()))
-            save(figures)
-            runs.append((await bench.drive("baseline", size, timeout)).__dict__)
-            save(figures)
+    for size in figures["sizes"]:
+        runs.append((await bench.drive("episode", size, timeout)).__dict__)
+        memory.append((bench.open_episodes, product.rss_mib()))
+        save(figures)
+        runs.append((await bench.drive("baseline", size, timeout)).__dict__)
+        save(figures)
 
-        open_target = figures["open_target"]
-        for total in (open_target // 2, open_target):
-            if total <= bench.open_episodes:
-                continue
-            await bench.open_up_to(total, timeout)
-            gc.collect()
-            memory.append((bench.open_episodes, measures.rss_mib()))
-            print(f"{bench.open_episodes} open: {memory[-1][1]:.0f} MiB", flush=True)
-            save(figures)
+    open_target = figures["open_target"]
+    for total in (open_target // 2, open_target):
+        if total <= bench.open_episodes:
+            continue
+        await bench.open_up_to(total, timeout)
+        memory.append((bench.open_episodes, product.rss_mib()))
+        print(f"{bench.open_episodes} open: {memory[-1][1]:.0f} MiB", flush=True)
+        save(figures)
 
-        figures["status"] = await measures.time_status(port, probe)
-        print(f"status: {figures['status']}", flush=True)
+    figures["status"] = await measures.time_status(port, probe)
+    print(f"status: {figures['status']}", flush=True)
 
 
 def write(figures: dict[str, Any]) -> None:

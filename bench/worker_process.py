@@ -1,0 +1,92 @@
+"""One worker in a process of its own, for bench/run.py.
+
+``python -m bench.worker_process product|baseline ADDRESS RECORD`` runs the
+product's worker (``worker.build_worker``, as deployed) or the bare
+baseline's, against the server at ``ADDRESS``. So the load generator, and
+the other kind's worker, share neither its interpreter lock nor its memory,
+and its resident memory is the worker's alone.
+
+It speaks in lines on standard output:
+
+- ``ready <cached>``: polling, with a workflow cache of ``<cached>``;
+- ``done <n>``: ``<n>`` activities finished so far, at most ten a second;
+- ``figures <json>``: its garbage collector's pauses and the SDK's
+  warnings, once it has stopped, which it does when its standard input
+  closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from bench.baseline import BaselineWorkflow, noop
+from bench.load import BASELINE_QUEUE, ActivityCounter
+from bench.measures import Pauses, SdkWarnings
+from codec import data_converter, load_keys
+from logs import configure_logging
+from worker import build_worker
+
+
+async def main(kind: str, address: str, record: Path) -> None:
+    configure_logging(json=True, stream=open(os.devnull, "w"))  # noqa: SIM115
+    pauses, warnings = Pauses(), SdkWarnings()
+    counter = ActivityCounter()
+    if kind == "product":
+        client = await Client.connect(
+            address, data_converter=data_converter(load_keys()), interceptors=[counter]
+        )
+        worker = build_worker(client, record)
+    else:
+        # The bare engine: the SDK's own converter, no sealing.
+        client = await Client.connect(address, interceptors=[counter])
+        worker = Worker(
+            client,
+            task_queue=BASELINE_QUEUE,
+            workflows=[BaselineWorkflow],
+            activities=[noop],
+        )
+    loop = asyncio.get_running_loop()
+    closed = asyncio.Event()
+    # Standard input closes when bench/run.py says stop, or when it dies.
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(
+        lambda: asyncio.StreamReaderProtocol(reader), sys.stdin
+    )
+
+    async def watch_input() -> None:
+        await reader.read()
+        closed.set()
+
+    watcher = asyncio.create_task(watch_input())
+    async with worker:
+        print(f"ready {worker.config()['max_cached_workflows']}", flush=True)
+        said = -1
+        while not closed.is_set():
+            # Cleared before reading, so a finish in between is not missed.
+            counter.changed.clear()
+            if counter.done != said:
+                said = counter.done
+                print(f"done {said}", flush=True)
+            waits = [asyncio.ensure_future(e.wait()) for e in (counter.changed, closed)]
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            for wait in waits:
+                wait.cancel()
+            await asyncio.sleep(0.1)
+    watcher.cancel()
+    print(f"done {counter.done}", flush=True)
+    figures = {"gc": pauses.figures(), "sdk_warnings": dict(warnings.seen)}
+    print(f"figures {json.dumps(figures)}", flush=True)
+
+
+if __name__ == "__main__":
+    kind, address, record = sys.argv[1:4]
+    if kind not in ("product", "baseline"):
+        sys.exit(f"worker_process: kind must be product or baseline, not {kind!r}")
+    asyncio.run(main(kind, address, Path(record)))
