@@ -7,13 +7,96 @@ kept.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeInt,
+    PositiveInt,
+    ValidationError,
+)
 
 from bench.load import CONCURRENCY, Run
 
 BEGIN = "<!-- bench/run.py writes from here to the end marker; edit around it -->"
 END = "<!-- end of bench/run.py's figures -->"
 OPEN_TARGET = 10_000
+
+
+Seconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+
+class SavedRun(BaseModel):
+    """One throughput run, as ``load.Run`` saves it."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["episode", "baseline"]
+    size: PositiveInt
+    seconds: Seconds
+    starts: list[Seconds] = Field(min_length=1)
+    updates: list[Seconds] = Field(min_length=1)
+    complete: bool
+
+
+class Generation(BaseModel):
+    count: NonNegativeInt
+    longest: Annotated[float, Field(ge=0)]
+    total: Annotated[float, Field(ge=0)]
+
+
+class SavedFigures(BaseModel):
+    """What bench/run.py saves as JSON, checked before ``--render`` uses it.
+
+    A run stopped early has the first fields only; ``finished`` marks a
+    run that measured everything, and then the rest must be there too.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    machine: dict[str, str]
+    sizes: list[PositiveInt] = Field(min_length=1)
+    open_target: NonNegativeInt
+    cache: PositiveInt
+    batches: list[PositiveInt] = Field(min_length=1)
+    runs: list[SavedRun]
+    memory: list[tuple[NonNegativeInt, Seconds]] = Field(min_length=1)
+    status: list[Seconds] | None = Field(default=None, min_length=1)
+    gc: dict[int, Generation] = {}
+    sdk_warnings: dict[str, NonNegativeInt] = {}
+    simulation: Seconds | None = None
+    replay: tuple[str, PositiveInt, Seconds] | None = None
+    finished: str | None = None
+    seconds: Seconds | None = None
+
+    def complete(self) -> bool:
+        return None not in (
+            self.status,
+            self.simulation,
+            self.replay,
+            self.finished,
+            self.seconds,
+        )
+
+
+def checked(saved: Any) -> dict[str, Any]:
+    """``saved`` as ``render`` reads it, or ValueError naming what is wrong.
+
+    A run marked finished must hold every figure; one not finished renders
+    as stopped early, whatever else it holds.
+    """
+    try:
+        figures = SavedFigures.model_validate(saved)
+    except ValidationError as error:
+        raise ValueError(
+            "; ".join(
+                f"{'.'.join(map(str, each['loc'])) or 'the file'}: {each['msg']}"
+                for each in error.errors()
+            )
+        ) from None
+    if figures.finished is not None and not figures.complete():
+        raise ValueError("marked finished, but status, simulation or replay is missing")
+    return figures.model_dump(exclude_none=True)
 
 
 def merge(document: str, figures: str) -> str:
@@ -48,16 +131,17 @@ def header(figures: dict[str, Any]) -> list[str]:
     if "finished" in figures:
         when = (
             f"finished {figures['finished'][:16]} UTC, in "
-            f"{figures['seconds'] / 60:.0f} minutes"
+            f"{figures['seconds'] / 60:.0f} min"
         )
     else:
         when = "**stopped before it finished**: only what it measured is shown"
     return [
         "Figures from one run of `bench/run.py "
         f"--sizes {','.join(map(str, figures['sizes']))} "
-        f"--open {figures['open_target']}`, {when}. The dev server and "
-        "the worker ran on the same machine, the worker in the script's own "
-        "process.",
+        f"--open {figures['open_target']}`, {when}. The dev server, the "
+        "load generator and the workers shared this one machine; the product "
+        "worker (`worker.build_worker`, as deployed) and the baseline's each "
+        "ran in a process of its own (`bench/worker_process.py`).",
         "",
         "### Machine",
         "",
@@ -118,7 +202,7 @@ def at_target(figures: dict[str, Any]) -> tuple[float, str]:
     """The worker's RSS at 10,000 open: measured, or extrapolated and said so."""
     points = figures["memory"]
     count, mib = points[-1]
-    if count >= OPEN_TARGET:
+    if count >= OPEN_TARGET or len(points) < 2:
         return mib, f"measured at {count} open"
     (first, low) = points[-2]
     slope = (mib - low) / (count - first) if count > first else 0.0
@@ -132,9 +216,10 @@ def memory(figures: dict[str, Any]) -> list[str]:
     lines = [
         "### 3. Worker memory with open episodes waiting on timers",
         "",
-        "Resident memory (VmRSS) of the process holding the worker, after a "
-        "garbage collection, with every open episode through its 24-hour "
-        "phase and waiting on its timers. The worker keeps at most "
+        "Resident memory (VmRSS) of the product worker's process alone, as "
+        "the operating system sees it (no collection forced first), with "
+        "every open episode through its 24-hour phase and waiting on its "
+        "timers. The worker keeps at most "
         f"{cache} workflows in its cache (`max_cached_workflows`); past that, "
         "the least recently used is evicted and rebuilt from its history "
         "when a timer or an action next wakes it.",
@@ -217,8 +302,8 @@ def health(figures: dict[str, Any]) -> list[str]:
     lines = [
         "### The worker's health under the load",
         "",
-        "Warnings and errors the SDK logged in the script's process during "
-        "the run, by message:",
+        "Warnings and errors the SDK logged in the two worker processes "
+        "during the run, by worker and message:",
         "",
     ]
     if warnings:
@@ -231,7 +316,7 @@ def health(figures: dict[str, Any]) -> list[str]:
         lines.append("None.")
     lines += [
         "",
-        "Garbage collections in the worker's process over the whole run:",
+        "Garbage collections in the product worker's process over the whole run:",
         "",
         "| generation | collections | longest pause | total |",
         "| ---: | ---: | ---: | ---: |",

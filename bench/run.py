@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import signal
 import sys
@@ -203,7 +204,7 @@ def at_least(low: float, kind: type = int) -> Any:
             value = kind(text)
         except ValueError:
             value = None
-        if value is None or value < low:
+        if value is None or not math.isfinite(value) or value < low:
             raise argparse.ArgumentTypeError(f"{text!r}: a number, at least {low}")
         return value
 
@@ -252,12 +253,22 @@ if __name__ == "__main__":
         parser.error(f"{DOC.relative_to(ROOT)} lost its markers: put them back first")
     if args.render:
         try:
-            saved = json.loads(args.render.read_text())
-            write(saved)
-        except (OSError, ValueError, KeyError, TypeError) as error:
-            parser.exit(2, f"--render {args.render}: not saved figures: {error!r}\n")
+            saved = report.checked(json.loads(args.render.read_text()))
+        except (OSError, ValueError) as error:
+            parser.exit(
+                2, f"--render {args.render}: not figures run.py saved: {error}\n"
+            )
+        write(saved)
         sys.exit(0)
-    figures = asyncio.run(main(args.sizes, args.open_target, args.timeout, args.json))
+    try:
+        figures = asyncio.run(
+            main(args.sizes, args.open_target, args.timeout, args.json)
+        )
+    except asyncio.CancelledError:
+        # SIGTERM: the dev server has stopped; what was measured is saved.
+        parser.exit(
+            143, f"stopped; figures so far in {args.json} (--render {args.json})\n"
+        )
     checkpoint(args.json)(figures)
     print(f"saved {args.json}")
     write(figures)
