@@ -1,0 +1,95 @@
+"""bench/report.py: saved figures are checked before the page is written,
+and the page keeps its hand-written text around the script's block."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bench import report
+
+
+def saved(**changes: Any) -> dict[str, Any]:
+    """The figures of a small finished run, as bench/run.py saves them."""
+    run = {
+        "kind": "episode",
+        "size": 10,
+        "seconds": 2.0,
+        "starts": [0.05, 0.07],
+        "updates": [0.2, 0.3],
+        "complete": True,
+    }
+    figures = {
+        "machine": {"CPUs (nproc)": "2"},
+        "sizes": [10],
+        "open_target": 10_000,
+        "cache": 1000,
+        "batches": [1, 20, 11, 1],
+        "runs": [run, dict(run, kind="baseline", seconds=1.6)],
+        "memory": [[0, 100.0], [5_000, 700.0], [6_000, 760.0]],
+        "status": [0.6, 0.5],
+        "gc": {"2": {"count": 3, "longest": 0.2, "total": 0.4}},
+        "sdk_warnings": {},
+        "simulation": 4.5,
+        "replay": ["v1-history.json", 839, 0.21],
+        "finished": "2026-12-04T22:00:00+00:00",
+        "seconds": 3600.0,
+    }
+    return figures | changes
+
+
+def test_a_finished_run_renders_its_ratio_and_targets() -> None:
+    page = report.render(report.checked(saved()))
+    # 10 / 2.0 = 5/s against 10 / 1.6 = 6.25/s.
+    assert "| 0.80 |" in page
+    assert "throughput ≥ 0.8 of the baseline's | 0.80–0.80 | yes |" in page
+    # 760 MiB at 6,000, growing 60 MiB per 1,000: 1,000 MiB at 10,000.
+    assert "1000 MiB (extrapolated from 6000 open) | **no** |" in page
+
+
+def test_one_memory_point_is_reported_as_measured() -> None:
+    page = report.render(report.checked(saved(memory=[[0, 100.0]])))
+    assert "100 MiB (measured at 0 open)" in page
+
+
+def test_a_run_stopped_early_renders_without_a_verdict() -> None:
+    figures = saved()
+    for key in ("status", "simulation", "replay", "finished", "seconds"):
+        del figures[key]
+    page = report.render(report.checked(figures))
+    assert "stopped before it finished" in page
+    assert "### Targets" not in page
+
+
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [
+        ({"runs": [dict(saved()["runs"][0], seconds=0)]}, "runs.0.seconds"),
+        ({"memory": []}, "memory"),
+        ({"machine": ["2 CPUs"]}, "machine"),
+        ({"simulation": float("nan")}, "simulation"),
+        ({"runs": [dict(saved()["runs"][0], kind="other")]}, "runs.0.kind"),
+    ],
+)
+def test_bad_figures_are_refused_naming_the_field(
+    changes: dict[str, Any], named: str
+) -> None:
+    with pytest.raises(ValueError, match=rf"\b{named}: "):
+        report.checked(saved(**changes))
+
+
+def test_a_finished_run_must_hold_every_figure() -> None:
+    figures = saved()
+    del figures["status"]
+    with pytest.raises(ValueError, match="marked finished"):
+        report.checked(figures)
+
+
+def test_merge_replaces_only_the_block_between_the_markers() -> None:
+    document = f"# Benchmarks\n\nabove\n\n{report.BEGIN}\nold\n{report.END}\n\nbelow\n"
+    merged = report.merge(document, "new figures")
+    assert merged == (
+        f"# Benchmarks\n\nabove\n\n{report.BEGIN}\n\nnew figures\n\n"
+        f"{report.END}\n\nbelow\n"
+    )
