@@ -48,15 +48,27 @@ class Count:
     def __init__(self) -> None:
         self.done = 0
         self.changed = asyncio.Event()
+        self.broken = ""
 
     def add(self, finished: int) -> None:
         self.done += finished
         self.changed.set()
 
+    def fail(self, why: str) -> None:
+        """No more will finish: a worker has gone."""
+        self.broken = why
+        self.changed.set()
+
     async def reach(self, target: int, timeout: float) -> bool:
-        """Wait until ``target`` activities are done; false on timeout."""
+        """Wait until ``target`` activities are done; false on timeout.
+
+        Raises:
+            RuntimeError: a worker went away, so they never will be.
+        """
         deadline = time.monotonic() + timeout
         while self.done < target:
+            if self.broken:
+                raise RuntimeError(self.broken)
             self.changed.clear()
             left = deadline - time.monotonic()
             if left <= 0:
@@ -90,9 +102,11 @@ class ActivityCounter(Count, temporal_client.Interceptor, Interceptor):
 class WorkerProcess:
     """A bench/worker_process.py child: one worker, its count, its memory."""
 
-    def __init__(self, process: asyncio.subprocess.Process, count: Count):
+    def __init__(self, kind: str, process: asyncio.subprocess.Process, count: Count):
+        self.kind = kind
         self.process = process
         self.count = count
+        self.stopping = False
         self.cache = 0
         self.figures: dict[str, Any] = {}
         self._said = 0
@@ -114,8 +128,11 @@ class WorkerProcess:
             cwd=ROOT,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
+            # Its figures come as one line, longer than the default 64 KiB
+            # when the SDK warned of many kinds of things.
+            limit=2**24,
         )
-        child = cls(process, count)
+        child = cls(kind, process, count)
         await child._ready
         return child
 
@@ -131,11 +148,12 @@ class WorkerProcess:
                 self._said = int(rest)
             elif word == "figures":
                 self.figures = json.loads(rest)
+        ended = await self.process.wait()
+        why = f"the {self.kind} worker process ended with status {ended}"
         if not self._ready.done():
-            ended = await self.process.wait()
-            self._ready.set_exception(
-                RuntimeError(f"a worker process ended ({ended}) before polling")
-            )
+            self._ready.set_exception(RuntimeError(f"{why} before polling"))
+        elif not self.stopping:
+            self.count.fail(why)
 
     def rss_mib(self) -> float:
         """The worker process's resident memory."""
@@ -144,6 +162,7 @@ class WorkerProcess:
     async def stop(self) -> dict[str, Any]:
         """Close its input, wait for it to stop; its GC and SDK figures."""
         assert self.process.stdin
+        self.stopping = True
         self.process.stdin.close()
         await self.process.wait()
         await self._reading

@@ -6,22 +6,29 @@ baseline's, against the server at ``ADDRESS``. So the load generator, and
 the other kind's worker, share neither its interpreter lock nor its memory,
 and its resident memory is the worker's alone.
 
-It speaks in lines on standard output:
+It speaks in lines on what was its standard output. Its descriptor 1 is
+then pointed at standard error, so that whatever else writes there (the
+SDK's Rust core logs to the console) reaches the terminal instead of the
+protocol, and cannot fill a pipe that bench/run.py reads only for these:
 
 - ``ready <cached>``: polling, with a workflow cache of ``<cached>``;
 - ``done <n>``: ``<n>`` activities finished so far, at most ten a second;
 - ``figures <json>``: its garbage collector's pauses and the SDK's
   warnings, once it has stopped, which it does when its standard input
   closes.
+
+If the worker fails, it says why on standard error and exits with 1.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import sys
 from pathlib import Path
+from typing import TextIO
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -34,8 +41,9 @@ from logs import configure_logging
 from worker import build_worker
 
 
-async def main(kind: str, address: str, record: Path) -> None:
-    configure_logging(json=True, stream=open(os.devnull, "w"))  # noqa: SIM115
+async def main(kind: str, address: str, record: Path, say: TextIO) -> None:
+    # The SDK's warnings reach standard error, redacted, as in production.
+    configure_logging(json=True, level=logging.WARNING)
     pauses, warnings = Pauses(), SdkWarnings()
     counter = ActivityCounter()
     if kind == "product":
@@ -65,28 +73,35 @@ async def main(kind: str, address: str, record: Path) -> None:
         closed.set()
 
     watcher = asyncio.create_task(watch_input())
-    async with worker:
-        print(f"ready {worker.config()['max_cached_workflows']}", flush=True)
-        said = -1
-        while not closed.is_set():
-            # Cleared before reading, so a finish in between is not missed.
-            counter.changed.clear()
-            if counter.done != said:
-                said = counter.done
-                print(f"done {said}", flush=True)
-            waits = [asyncio.ensure_future(e.wait()) for e in (counter.changed, closed)]
-            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-            for wait in waits:
-                wait.cancel()
-            await asyncio.sleep(0.1)
+    running = asyncio.create_task(worker.run())
+    print(f"ready {worker.config()['max_cached_workflows']}", file=say, flush=True)
+    said = -1
+    while not (closed.is_set() or running.done()):
+        # Cleared before reading, so a finish in between is not missed.
+        counter.changed.clear()
+        if counter.done != said:
+            said = counter.done
+            print(f"done {said}", file=say, flush=True)
+        waits = [asyncio.ensure_future(e.wait()) for e in (counter.changed, closed)]
+        await asyncio.wait([*waits, running], return_when=asyncio.FIRST_COMPLETED)
+        for wait in waits:
+            wait.cancel()
+        await asyncio.sleep(0.1)
     watcher.cancel()
-    print(f"done {counter.done}", flush=True)
+    if running.done():
+        # It stopped on its own: the SDK logged why; nothing is measured.
+        raise SystemExit(f"the {kind} worker stopped: {running.exception()!r}")
+    await worker.shutdown()
+    await running
+    print(f"done {counter.done}", file=say, flush=True)
     figures = {"gc": pauses.figures(), "sdk_warnings": dict(warnings.seen)}
-    print(f"figures {json.dumps(figures)}", flush=True)
+    print(f"figures {json.dumps(figures)}", file=say, flush=True)
 
 
 if __name__ == "__main__":
     kind, address, record = sys.argv[1:4]
     if kind not in ("product", "baseline"):
         sys.exit(f"worker_process: kind must be product or baseline, not {kind!r}")
-    asyncio.run(main(kind, address, Path(record)))
+    say = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    asyncio.run(main(kind, address, Path(record), say))
