@@ -139,21 +139,31 @@ class WorkerProcess:
     async def _read(self) -> None:
         assert self.process.stdout
         async for line in self.process.stdout:
-            word, _, rest = line.decode().strip().partition(" ")
-            if word == "ready":
-                self.cache = int(rest)
-                self._ready.set_result(None)
-            elif word == "done":
-                self.count.add(int(rest) - self._said)
-                self._said = int(rest)
-            elif word == "figures":
-                self.figures = json.loads(rest)
+            # Read to the end whatever comes: a reader that stops leaves
+            # the pipe to fill, and the worker blocks on its next line.
+            try:
+                self._heard(line.decode().strip())
+            except ValueError as error:
+                self.count.fail(f"the {self.kind} worker said {line[:80]!r}: {error}")
         ended = await self.process.wait()
         why = f"the {self.kind} worker process ended with status {ended}"
         if not self._ready.done():
             self._ready.set_exception(RuntimeError(f"{why} before polling"))
         elif not self.stopping:
             self.count.fail(why)
+
+    def _heard(self, line: str) -> None:
+        word, _, rest = line.partition(" ")
+        if word == "ready":
+            self.cache = int(rest)
+            self._ready.set_result(None)
+        elif word == "done":
+            self.count.add(int(rest) - self._said)
+            self._said = int(rest)
+        elif word == "figures":
+            self.figures = json.loads(rest)
+        else:
+            raise ValueError("not a line of bench/worker_process.py's")
 
     def rss_mib(self) -> float:
         """The worker process's resident memory."""

@@ -269,6 +269,9 @@ if __name__ == "__main__":
         parser.exit(
             143, f"stopped; figures so far in {args.json} (--render {args.json})\n"
         )
+    except RuntimeError as error:
+        # A worker process died or failed to start: its own error is above.
+        parser.exit(1, f"failed: {error}; figures so far in {args.json}\n")
     checkpoint(args.json)(figures)
     print(f"saved {args.json}")
     write(figures)
