@@ -302,8 +302,10 @@ def health(figures: dict[str, Any]) -> list[str]:
     lines = [
         "### The worker's health under the load",
         "",
-        "Warnings and errors the SDK logged in the two worker processes "
-        "during the run, by worker and message:",
+        "Warnings and errors the SDK's Python layer logged in the two worker "
+        "processes during the run, by worker and message. The SDK's Rust core "
+        "writes its own (such as a workflow task that took more than 5 s) to "
+        "the run's standard error, not here:",
         "",
     ]
     if warnings:
