@@ -7,6 +7,7 @@ import gc
 import logging
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -15,6 +16,13 @@ from pathlib import Path
 
 import temporalio
 from temporalio.client import WorkflowHistory
+from temporalio.runtime import (
+    LogForwardingConfig,
+    LoggingConfig,
+    Runtime,
+    TelemetryConfig,
+    TelemetryFilter,
+)
 from temporalio.worker import Replayer
 
 from activities import AdapterConfig, build_activities
@@ -138,11 +146,16 @@ class Pauses:
         }
 
 
+# A run id, and the ``:event:attempt`` that the core appends to one.
+RUN_ID = re.compile(r"\b[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}(?::\d+)*")
+
+
 class SdkWarnings(logging.Handler):
     """Counts the SDK's warnings and errors, by message template.
 
-    The template (``record.msg``) holds no run id; the exception's class
-    tells a deadlock from a nondeterminism error.
+    The Python layer's template (``record.msg``) holds no run id; the Rust
+    core's messages, forwarded by ``core_logs``, have theirs taken out. The
+    exception's class tells a deadlock from a nondeterminism error.
     """
 
     def __init__(self) -> None:
@@ -153,4 +166,20 @@ class SdkWarnings(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         error = record.exc_info[1] if record.exc_info else None
         kind = f" ({type(error).__name__}: {str(error)[:60]})" if error else ""
-        self.seen[f"{record.levelname} {record.msg}{kind}"] += 1
+        message = RUN_ID.sub("<run>", str(record.msg))
+        self.seen[f"{record.levelname} {message}{kind}"] += 1
+
+
+def core_logs() -> Runtime:
+    """A runtime whose core sends its warnings to the ``temporalio.core``
+    logger, where ``SdkWarnings`` counts them, instead of to the console."""
+    forward = LogForwardingConfig(
+        logger=logging.getLogger("temporalio.core"),
+        append_log_fields_to_message=False,
+    )
+    filter = TelemetryFilter(core_level="WARN", other_level="ERROR")
+    return Runtime(
+        telemetry=TelemetryConfig(
+            logging=LoggingConfig(filter=filter, forwarding=forward)
+        )
+    )

@@ -7,9 +7,11 @@ the other kind's worker, share neither its interpreter lock nor its memory,
 and its resident memory is the worker's alone.
 
 It speaks in lines on what was its standard output. Its descriptor 1 is
-then pointed at standard error, so that whatever else writes there (the
-SDK's Rust core logs to the console) reaches the terminal instead of the
-protocol, and cannot fill a pipe that bench/run.py reads only for these:
+then pointed at standard error, so that whatever else might write there
+reaches the terminal instead of the protocol, and cannot fill a pipe that
+bench/run.py reads only for these (the SDK's Rust core, which logs to the
+console by default, sends its warnings to Python's logging instead, where
+they are counted):
 
 - ``ready <cached>``: polling, with a workflow cache of ``<cached>``;
 - ``done <n>``: ``<n>`` activities finished so far, at most ten a second;
@@ -35,7 +37,7 @@ from temporalio.worker import Worker
 
 from bench.baseline import BaselineWorkflow, noop
 from bench.load import BASELINE_QUEUE, ActivityCounter
-from bench.measures import Pauses, SdkWarnings
+from bench.measures import Pauses, SdkWarnings, core_logs
 from codec import data_converter, load_keys
 from logs import configure_logging
 from worker import build_worker
@@ -45,15 +47,19 @@ async def main(kind: str, address: str, record: Path, say: TextIO) -> None:
     # The SDK's warnings reach standard error, redacted, as in production.
     configure_logging(json=True, level=logging.WARNING)
     pauses, warnings = Pauses(), SdkWarnings()
+    runtime = core_logs()
     counter = ActivityCounter()
     if kind == "product":
         client = await Client.connect(
-            address, data_converter=data_converter(load_keys()), interceptors=[counter]
+            address,
+            data_converter=data_converter(load_keys()),
+            interceptors=[counter],
+            runtime=runtime,
         )
         worker = build_worker(client, record)
     else:
         # The bare engine: the SDK's own converter, no sealing.
-        client = await Client.connect(address, interceptors=[counter])
+        client = await Client.connect(address, interceptors=[counter], runtime=runtime)
         worker = Worker(
             client,
             task_queue=BASELINE_QUEUE,

@@ -1,13 +1,16 @@
 """bench/report.py: saved figures are checked before the page is written,
-and the page keeps its hand-written text around the script's block."""
+and the page keeps its hand-written text around the script's block; and
+bench/measures.py counts the SDK's warnings by message."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
 
 from bench import report
+from bench.measures import SdkWarnings
 
 
 def saved(**changes: Any) -> dict[str, Any]:
@@ -93,3 +96,22 @@ def test_merge_replaces_only_the_block_between_the_markers() -> None:
         f"# Benchmarks\n\nabove\n\n{report.BEGIN}\n\nnew figures\n\n"
         f"{report.END}\n\nbelow\n"
     )
+
+
+def test_core_warnings_are_counted_by_message_without_their_run_ids() -> None:
+    warnings = SdkWarnings()
+    core = logging.getLogger("temporalio.core")
+    try:
+        for run, attempt in (
+            ("01a2431f-e785-75e4-a009-f79b05125d7d", 2),
+            ("01a24320-0dd5-7e4b-b5b2-124c82e0393d", 1),
+        ):
+            core.warning(
+                f"[TMPRL1104] {run}:192:{attempt} Workflow task duration "
+                "exceeded 5 seconds."
+            )
+    finally:
+        logging.getLogger("temporalio").removeHandler(warnings)
+    assert dict(warnings.seen) == {
+        "WARNING [TMPRL1104] <run> Workflow task duration exceeded 5 seconds.": 2
+    }
