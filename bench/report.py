@@ -64,6 +64,8 @@ class SavedFigures(BaseModel):
     status: list[Seconds] | None = Field(default=None, min_length=1)
     gc: dict[int, Generation] = {}
     sdk_warnings: dict[str, NonNegativeInt] = {}
+    # Runs before the core's warnings were forwarded lack it.
+    core_counted: bool = False
     simulation: Seconds | None = None
     replay: tuple[str, PositiveInt, Seconds] | None = None
     finished: str | None = None
@@ -302,10 +304,17 @@ def health(figures: dict[str, Any]) -> list[str]:
     lines = [
         "### The worker's health under the load",
         "",
-        "Warnings and errors the SDK's Python layer logged in the two worker "
-        "processes during the run, by worker and message. The SDK's Rust core "
-        "writes its own (such as a workflow task that took more than 5 s) to "
-        "the run's standard error, not here:",
+        (
+            "Warnings and errors the SDK logged in the two worker processes "
+            "during the run, its Python layer's and its Rust core's (such as a "
+            "workflow task that took more than 5 s), by worker and message, "
+            "run ids taken out:"
+            if figures.get("core_counted")
+            else "Warnings and errors the SDK's Python layer logged in the two "
+            "worker processes during the run, by worker and message. This run's "
+            "Rust core wrote its own (such as a workflow task that took more "
+            "than 5 s) to standard error, and they are not counted here:"
+        ),
         "",
     ]
     if warnings:

@@ -126,7 +126,9 @@ async def on_server(
         await load(client, plain, port, product, count, figures, timeout, save)
     finally:
         workers = {"product": await product.stop(), "baseline": await baseline.stop()}
-    # The product worker's collector; both workers' SDK warnings.
+    # The product worker's collector; both workers' SDK warnings, the
+    # core's among them (measures.core_logs).
+    figures["core_counted"] = True
     figures["gc"] = workers["product"].get("gc", {})
     figures["sdk_warnings"] = {
         f"{kind}: {message}": seen
