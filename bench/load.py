@@ -14,6 +14,7 @@ import json
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -49,6 +50,7 @@ class Count:
         self.done = 0
         self.changed = asyncio.Event()
         self.broken = ""
+        self.gone = asyncio.Event()
 
     def add(self, finished: int) -> None:
         self.done += finished
@@ -58,6 +60,25 @@ class Count:
         """No more will finish: a worker has gone."""
         self.broken = why
         self.changed.set()
+        self.gone.set()
+
+    async def unless_gone(self, *calls: Awaitable[None]) -> None:
+        """Await ``calls``; an Update waits for ever on a dead worker, so
+        stop them all if a worker goes.
+
+        Raises:
+            RuntimeError: a worker went away.
+        """
+        work = asyncio.gather(*calls)
+        gone = asyncio.ensure_future(self.gone.wait())
+        await asyncio.wait([work, gone], return_when=asyncio.FIRST_COMPLETED)
+        gone.cancel()
+        if not work.done():
+            # Let the calls finish cancelling before the run stops.
+            work.cancel()
+            await asyncio.gather(work, return_exceptions=True)
+            raise RuntimeError(self.broken)
+        work.result()
 
     async def reach(self, target: int, timeout: float) -> bool:
         """Wait until ``target`` activities are done; false on timeout.
@@ -251,12 +272,14 @@ class Bench:
         """One episode alone: its activities, in batches, from its history."""
         case_id = "B-PROBE-1"
         before = self.counter.done
-        await self.start_episode(case_id, None)
+        await self.counter.unless_gone(self.start_episode(case_id, None))
         handle = self.client.get_workflow_handle(workflow_id(case_id))
         # Done when no activity has finished for two seconds and none is pending.
         while True:
             seen = self.counter.done
             await asyncio.sleep(2)
+            if self.counter.broken:
+                raise RuntimeError(self.counter.broken)
             pending = (await handle.describe()).raw_description.pending_activities
             if self.counter.done == seen and not pending:
                 break
@@ -291,7 +314,7 @@ class Bench:
                     await self.start_baseline(f"{size}-{number}", run)
 
         started = time.perf_counter()
-        await asyncio.gather(*(one(n) for n in range(size)))
+        await self.counter.unless_gone(*(one(n) for n in range(size)))
         run.complete = await self.counter.reach(target, timeout)
         run.seconds = time.perf_counter() - started
         print(
@@ -316,5 +339,5 @@ class Bench:
             async with gate:
                 await self.start_episode(f"B-OPEN-{number}", None)
 
-        await asyncio.gather(*(one(n) for n in range(first, first + more)))
+        await self.counter.unless_gone(*(one(n) for n in range(first, first + more)))
         await self.counter.reach(target, timeout)
