@@ -71,12 +71,15 @@ class Count:
         """
         work = asyncio.gather(*calls)
         gone = asyncio.ensure_future(self.gone.wait())
-        await asyncio.wait([work, gone], return_when=asyncio.FIRST_COMPLETED)
-        gone.cancel()
-        if not work.done():
-            # Let the calls finish cancelling before the run stops.
-            work.cancel()
-            await asyncio.gather(work, return_exceptions=True)
+        try:
+            await asyncio.wait([work, gone], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            gone.cancel()
+            if not work.done():
+                # Let the calls finish cancelling before the run stops.
+                work.cancel()
+                await asyncio.gather(work, return_exceptions=True)
+        if work.cancelled():
             raise RuntimeError(self.broken)
         work.result()
 
@@ -152,6 +155,8 @@ class WorkerProcess:
             # Its figures come as one line, longer than the default 64 KiB
             # when the SDK warned of many kinds of things.
             limit=2**24,
+            # Ctrl-C reaches the script, which stops the workers in order.
+            start_new_session=True,
         )
         child = cls(kind, process, count)
         await child._ready
@@ -187,8 +192,15 @@ class WorkerProcess:
             raise ValueError("not a line of bench/worker_process.py's")
 
     def rss_mib(self) -> float:
-        """The worker process's resident memory."""
-        return rss_mib(self.process.pid)
+        """The worker process's resident memory.
+
+        Raises:
+            RuntimeError: the process has ended.
+        """
+        try:
+            return rss_mib(self.process.pid)
+        except FileNotFoundError:
+            raise RuntimeError(f"the {self.kind} worker process has ended") from None
 
     async def stop(self) -> dict[str, Any]:
         """Close its input, wait for it to stop; its GC and SDK figures."""

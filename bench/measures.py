@@ -73,7 +73,7 @@ async def time_replay() -> tuple[str, int, float]:
 
 
 async def time_status(port: int, case_id: str, runs: int = 3) -> list[float]:
-    """Wall time of ``starter.py status``; the worker in this process answers."""
+    """Wall time of ``starter.py status``; the product worker answers."""
     environment = dict(os.environ, TEMPORAL_ADDRESS=f"127.0.0.1:{port}")
     seconds = []
     for _ in range(runs):

@@ -57,10 +57,14 @@ async def main(
     """Every figure of one run, saved to ``save`` as each is measured, so a
     run stopped early keeps what it measured (``--render`` shows it)."""
     started = time.monotonic()
-    # Stopped with SIGTERM, the run still stops its dev server on the way out.
-    asyncio.get_running_loop().add_signal_handler(
-        signal.SIGTERM, asyncio.current_task().cancel
-    )
+    # Stopped with SIGTERM or Ctrl-C; the workers, in sessions of their own,
+    # are stopped by the script, not by the terminal.
+    for stop in (signal.SIGTERM, signal.SIGINT):
+        asyncio.get_running_loop().add_signal_handler(
+            stop, asyncio.current_task().cancel
+        )
+    # A file from an earlier run would pass for this one's.
+    save.unlink(missing_ok=True)
     configure_logging(json=True, stream=open(os.devnull, "w"))  # noqa: SIM115
     # The worker processes inherit the key.
     if not (os.environ.get(KEYS_ENV) or os.environ.get(KEYS_FILE_ENV)):
@@ -185,6 +189,13 @@ def write(figures: dict[str, Any]) -> None:
     print(f"wrote {DOC.relative_to(ROOT)}")
 
 
+def so_far(path: Path) -> str:
+    """Where a stopped run's figures are, if it saved any."""
+    if path.exists():
+        return f"figures so far in {path} (--render {path})"
+    return "nothing measured yet"
+
+
 def sizes_list(text: str) -> list[int]:
     """``--sizes``: whole numbers of at least 1, separated by commas."""
     try:
@@ -249,14 +260,14 @@ if __name__ == "__main__":
     args = parser.parse_args()
     if len(set(args.sizes)) < len(args.sizes):
         parser.error(f"--sizes: each size once, not {args.sizes}")
-    if not args.json.parent.is_dir():
-        parser.error(f"--json {args.json}: its folder does not exist")
-    if report.BEGIN not in DOC.read_text():
-        parser.error(f"{DOC.relative_to(ROOT)} lost its markers: put them back first")
+    if not args.json.parent.is_dir() or args.json.is_dir():
+        parser.error(f"--json {args.json}: a file in a folder that exists")
+    if not all(marker in DOC.read_text() for marker in (report.BEGIN, report.END)):
+        parser.error(f"{DOC.relative_to(ROOT)} lost a marker: put it back first")
     if args.render:
         try:
             saved = report.checked(json.loads(args.render.read_text()))
-        except (OSError, ValueError) as error:
+        except (OSError, ValueError, OverflowError) as error:
             parser.exit(
                 2, f"--render {args.render}: not figures run.py saved: {error}\n"
             )
@@ -268,12 +279,10 @@ if __name__ == "__main__":
         )
     except asyncio.CancelledError:
         # SIGTERM: the dev server has stopped; what was measured is saved.
-        parser.exit(
-            143, f"stopped; figures so far in {args.json} (--render {args.json})\n"
-        )
+        parser.exit(143, f"stopped; {so_far(args.json)}\n")
     except RuntimeError as error:
         # A worker process died or failed to start: its own error is above.
-        parser.exit(1, f"failed: {error}; figures so far in {args.json}\n")
+        parser.exit(1, f"failed: {error}; {so_far(args.json)}\n")
     checkpoint(args.json)(figures)
     print(f"saved {args.json}")
     write(figures)

@@ -111,3 +111,7 @@ if __name__ == "__main__":
     say = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)
     asyncio.run(main(kind, address, Path(record), say))
+    # Out at once: at interpreter teardown the core's threads can still call
+    # into Python, which aborts with "PyGILState_Release" on the terminal.
+    say.close()
+    os._exit(0)

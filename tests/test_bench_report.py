@@ -30,7 +30,7 @@ def saved(**changes: Any) -> dict[str, Any]:
         "cache": 1000,
         "batches": [1, 20, 11, 1],
         "runs": [run, dict(run, kind="baseline", seconds=1.6)],
-        "memory": [[0, 100.0], [5_000, 700.0], [6_000, 760.0]],
+        "memory": [[0, 100.0], [6_000, 900.0], [10_000, 960.0]],
         "status": [0.6, 0.5],
         "gc": {"2": {"count": 3, "longest": 0.2, "total": 0.4}},
         "sdk_warnings": {},
@@ -47,13 +47,15 @@ def test_a_finished_run_renders_its_ratio_and_targets() -> None:
     # 10 / 2.0 = 5/s against 10 / 1.6 = 6.25/s.
     assert "| 0.80 |" in page
     assert "throughput ≥ 0.8 of the baseline's | 0.80–0.80 | yes |" in page
-    # 760 MiB at 6,000, growing 60 MiB per 1,000: 1,000 MiB at 10,000.
-    assert "1000 MiB (extrapolated from 6000 open) | **no** |" in page
+    # 1 GB read strictly: 954 MiB.
+    assert "10,000 open | 960 MiB, measured at 10,000 open | **no** |" in page
 
 
-def test_one_memory_point_is_reported_as_measured() -> None:
-    page = report.render(report.checked(saved(memory=[[0, 100.0]])))
-    assert "100 MiB (measured at 0 open)" in page
+def test_memory_short_of_10000_open_is_not_extrapolated() -> None:
+    # The cache bounds the worker: a line through 6,000 says nothing of 10,000.
+    memory = [[0, 100.0], [5_000, 700.0], [6_000, 760.0]]
+    page = report.render(report.checked(saved(memory=memory)))
+    assert "not measured: the run held at most 6,000 open | not measured |" in page
 
 
 def test_a_run_stopped_early_renders_without_a_verdict() -> None:
@@ -73,6 +75,10 @@ def test_a_run_stopped_early_renders_without_a_verdict() -> None:
         ({"machine": ["2 CPUs"]}, "machine"),
         ({"simulation": float("nan")}, "simulation"),
         ({"runs": [dict(saved()["runs"][0], kind="other")]}, "runs.0.kind"),
+        ({"runs": saved()["runs"][::-1]}, "runs.0"),
+        ({"runs": [saved()["runs"][0]] * 2}, "runs.1"),
+        ({"memory": [[60, 100.0]]}, "memory"),
+        ({"runs": [dict(saved()["runs"][0], size="10")]}, "runs.0.size"),
     ],
 )
 def test_bad_figures_are_refused_naming_the_field(
