@@ -39,8 +39,8 @@ SCENARIO = ROOT / "tests" / "scenarios" / "five-years-monthly-efforts.json"
 HISTORIES = ROOT / "tests" / "histories"
 
 
-def rss_mib(pid: int | str = "self") -> float:
-    """A process's resident memory, from /proc/PID/status; by default this one's."""
+def rss_mib(pid: int) -> float:
+    """A process's resident memory, from /proc/PID/status."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024

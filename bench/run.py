@@ -116,18 +116,13 @@ async def on_server(
     """Sections 1, 2, 3 and 5, on the running dev server, into ``figures``."""
     count = Count()
     address = f"{DEV_HOST}:{port}"
-    client = Client(
-        connected.service_client,
-        namespace=connected.namespace,
-        data_converter=connected.data_converter,
-    )
     plain = Client(connected.service_client, namespace=connected.namespace)
     product = await WorkerProcess.start(
         "product", address, folder / "record.sqlite3", count
     )
     baseline = await WorkerProcess.start("baseline", address, folder / "none", count)
     try:
-        await load(client, plain, port, product, count, figures, timeout, save)
+        await load(connected, plain, port, product, count, figures, timeout, save)
     finally:
         workers = {"product": await product.stop(), "baseline": await baseline.stop()}
     # The product worker's collector; both workers' SDK warnings, the

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TextIO
 
 from temporalio.client import Client
+from temporalio.converter import DataConverter
 from temporalio.worker import Worker
 
 from bench.baseline import BaselineWorkflow, noop
@@ -47,53 +48,46 @@ async def main(kind: str, address: str, record: Path, say: TextIO) -> None:
     # The SDK's warnings reach standard error, redacted, as in production.
     configure_logging(json=True, level=logging.WARNING)
     pauses, warnings = Pauses(), SdkWarnings()
-    runtime = core_logs()
     counter = ActivityCounter()
-    if kind == "product":
-        client = await Client.connect(
-            address,
-            data_converter=data_converter(load_keys()),
-            interceptors=[counter],
-            runtime=runtime,
-        )
+    # The baseline is the bare engine: the SDK's own converter, no sealing.
+    sealed = kind == "product"
+    client = await Client.connect(
+        address,
+        data_converter=data_converter(load_keys()) if sealed else DataConverter.default,
+        interceptors=[counter],
+        runtime=core_logs(),
+    )
+    if sealed:
         worker = build_worker(client, record)
     else:
-        # The bare engine: the SDK's own converter, no sealing.
-        client = await Client.connect(address, interceptors=[counter], runtime=runtime)
         worker = Worker(
             client,
             task_queue=BASELINE_QUEUE,
             workflows=[BaselineWorkflow],
             activities=[noop],
         )
-    loop = asyncio.get_running_loop()
-    closed = asyncio.Event()
     # Standard input closes when bench/run.py says stop, or when it dies.
     reader = asyncio.StreamReader()
-    await loop.connect_read_pipe(
+    await asyncio.get_running_loop().connect_read_pipe(
         lambda: asyncio.StreamReaderProtocol(reader), sys.stdin
     )
-
-    async def watch_input() -> None:
-        await reader.read()
-        closed.set()
-
-    watcher = asyncio.create_task(watch_input())
+    closed = asyncio.create_task(reader.read())
     running = asyncio.create_task(worker.run())
     print(f"ready {worker.config()['max_cached_workflows']}", file=say, flush=True)
     said = -1
-    while not (closed.is_set() or running.done()):
+    while not (closed.done() or running.done()):
         # Cleared before reading, so a finish in between is not missed.
         counter.changed.clear()
         if counter.done != said:
             said = counter.done
             print(f"done {said}", file=say, flush=True)
-        waits = [asyncio.ensure_future(e.wait()) for e in (counter.changed, closed)]
-        await asyncio.wait([*waits, running], return_when=asyncio.FIRST_COMPLETED)
-        for wait in waits:
-            wait.cancel()
+        changed = asyncio.ensure_future(counter.changed.wait())
+        await asyncio.wait(
+            [changed, closed, running], return_when=asyncio.FIRST_COMPLETED
+        )
+        changed.cancel()
         await asyncio.sleep(0.1)
-    watcher.cancel()
+    closed.cancel()
     if running.done():
         # It stopped on its own: the SDK logged why; nothing is measured.
         raise SystemExit(f"the {kind} worker stopped: {running.exception()!r}")
