@@ -13,6 +13,8 @@ from datetime import timedelta
 
 from temporalio import activity, workflow
 
+BASELINE_QUEUE = "bench-baseline"
+
 
 @activity.defn
 async def noop() -> None:

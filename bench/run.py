@@ -42,7 +42,9 @@ sys.path.insert(0, str(ROOT))
 from temporalio.client import Client  # noqa: E402
 
 from bench import measures, report  # noqa: E402
-from bench.load import Bench, Count, WorkerProcess  # noqa: E402
+from bench.figures import checked  # noqa: E402
+from bench.load import Bench  # noqa: E402
+from bench.workers import Count, WorkerProcess  # noqa: E402
 from codec import KEYS_ENV, KEYS_FILE_ENV, data_converter, load_keys, new_key_line  # noqa: E402
 from logs import configure_logging  # noqa: E402
 from tests.helpers import free_port  # noqa: E402
@@ -261,7 +263,7 @@ if __name__ == "__main__":
         parser.error(f"{DOC.relative_to(ROOT)} lost a marker: put it back first")
     if args.render:
         try:
-            saved = report.checked(json.loads(args.render.read_text()))
+            saved = checked(json.loads(args.render.read_text()))
         except (OSError, ValueError, OverflowError) as error:
             parser.exit(
                 2, f"--render {args.render}: not figures run.py saved: {error}\n"

@@ -36,9 +36,9 @@ from temporalio.client import Client
 from temporalio.converter import DataConverter
 from temporalio.worker import Worker
 
-from bench.baseline import BaselineWorkflow, noop
-from bench.load import BASELINE_QUEUE, ActivityCounter
+from bench.baseline import BASELINE_QUEUE, BaselineWorkflow, noop
 from bench.measures import Pauses, SdkWarnings, core_logs
+from bench.workers import ActivityCounter
 from codec import data_converter, load_keys
 from logs import configure_logging
 from worker import build_worker

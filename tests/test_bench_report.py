@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from bench import report
+from bench.figures import checked
 from bench.measures import SdkWarnings
 
 
@@ -43,7 +44,7 @@ def saved(**changes: Any) -> dict[str, Any]:
 
 
 def test_a_finished_run_renders_its_ratio_and_targets() -> None:
-    page = report.render(report.checked(saved()))
+    page = report.render(checked(saved()))
     # 10 / 2.0 = 5/s against 10 / 1.6 = 6.25/s.
     assert "| 0.80 |" in page
     assert "throughput ≥ 0.8 of the baseline's | 0.80–0.80 | yes |" in page
@@ -54,7 +55,7 @@ def test_a_finished_run_renders_its_ratio_and_targets() -> None:
 def test_memory_short_of_10000_open_is_not_extrapolated() -> None:
     # The cache bounds the worker: a line through 6,000 says nothing of 10,000.
     memory = [[0, 100.0], [5_000, 700.0], [6_000, 760.0]]
-    page = report.render(report.checked(saved(memory=memory)))
+    page = report.render(checked(saved(memory=memory)))
     assert "not measured: the run held at most 6,000 open | not measured |" in page
 
 
@@ -62,7 +63,7 @@ def test_a_run_stopped_early_renders_without_a_verdict() -> None:
     figures = saved()
     for key in ("status", "simulation", "replay", "finished", "seconds"):
         del figures[key]
-    page = report.render(report.checked(figures))
+    page = report.render(checked(figures))
     assert "stopped before it finished" in page
     assert "### Targets" not in page
 
@@ -85,14 +86,14 @@ def test_bad_figures_are_refused_naming_the_field(
     changes: dict[str, Any], named: str
 ) -> None:
     with pytest.raises(ValueError, match=rf"\b{named}: "):
-        report.checked(saved(**changes))
+        checked(saved(**changes))
 
 
 def test_a_finished_run_must_hold_every_figure() -> None:
     figures = saved()
     del figures["status"]
     with pytest.raises(ValueError, match="marked finished"):
-        report.checked(figures)
+        checked(figures)
 
 
 def test_merge_replaces_only_the_block_between_the_markers() -> None:
