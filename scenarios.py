@@ -92,11 +92,15 @@ def load(path: Path) -> tuple[Scenario, MissingReport]:
 
 def _received_at(scenario: Scenario, path: Path) -> datetime:
     try:
-        return datetime.fromisoformat(str(scenario.report["received_at"]))
+        received_at = datetime.fromisoformat(str(scenario.report["received_at"]))
     except (KeyError, ValueError):
+        received_at = None
+    # Without an offset the time is no instant at all, and cannot be compared.
+    if received_at is None or received_at.tzinfo is None:
         raise ScenarioError(
             f"{path.name}: report.received_at: required, with a UTC offset"
-        ) from None
+        )
+    return received_at
 
 
 def cycles_to_future(start: datetime, now: datetime) -> int:

@@ -434,6 +434,20 @@ async def test_simulate_refuses_a_broken_file_whole_exit_2(capsys, tmp_path):
     assert err.startswith("broken.json: ") and err.count("\n") == 1
 
 
+async def test_simulate_refuses_a_received_at_without_offset_exit_2(capsys, tmp_path):
+    own = Path(__file__).parent / "scenarios" / "fall-back-report-on-time.json"
+    scenario = json.loads(own.read_text())
+    scenario.pop("start_at", None)
+    scenario["report"]["received_at"] = "2027-04-13T14:10:00"
+    naive = tmp_path / "naive.json"
+    naive.write_text(json.dumps(scenario))
+
+    code, out, err = await cli(capsys, f"simulate --check {naive}")
+
+    assert (code, out) == (2, "")
+    assert err == "naive.json: report.received_at: required, with a UTC offset\n"
+
+
 async def test_disclosure_outside_an_episode_is_reported_to_le_and_da(
     capsys, server, worker, tmp_path
 ) -> None:
