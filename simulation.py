@@ -92,10 +92,8 @@ async def replay(
         runtime: the SDK runtime of the client and worker, e.g. one that
             serves metrics; by default ``quiet_runtime()``.
     """
-    scenario, _ = load(path)
-    start_at = scenario.start_at or datetime.fromisoformat(
-        scenario.report["received_at"]
-    )
+    scenario, report = load(path)
+    start_at = scenario.start_at or report.received_at
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(test_server),
         # A key of its own: the server and the key end with the replay. A
